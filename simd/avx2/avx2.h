@@ -1,0 +1,18 @@
+/* The avx2 kernels, one file per operation; see ../simd.h for what each
+ * computes. */
+#ifndef NST_AVX2_H
+#define NST_AVX2_H
+
+#include "../simd.h"
+
+int nst_conv_prepare__avx2(nst_conv *c);
+void nst_conv_release__avx2(nst_conv *c);
+void nst_f32_conv3x3_bias_relu__avx2(const nst_conv *c, const float *x, int h,
+                                     int w, float *y);
+void nst_f32_conv3x3_backward_data__avx2(const nst_conv *c, const float *dy,
+                                         int h, int w, float *dx);
+void nst_f32_gram__avx2(const float *f, int c, int m, float scale, float *g);
+void nst_f32_gram_backward__avx2(const float *d, const float *f, int c, int m,
+                                 float scale, float *df);
+
+#endif

@@ -1,0 +1,18 @@
+/* The neon kernels, one file per operation; see ../simd.h for what each
+ * computes. */
+#ifndef NST_NEON_H
+#define NST_NEON_H
+
+#include "../simd.h"
+
+int nst_conv_prepare__neon(nst_conv *c);
+void nst_conv_release__neon(nst_conv *c);
+void nst_f32_conv3x3_bias_relu__neon(const nst_conv *c, const float *x, int h,
+                                     int w, float *y);
+void nst_f32_conv3x3_backward_data__neon(const nst_conv *c, const float *dy,
+                                         int h, int w, float *dx);
+void nst_f32_gram__neon(const float *f, int c, int m, float scale, float *g);
+void nst_f32_gram_backward__neon(const float *d, const float *f, int c, int m,
+                                 float scale, float *df);
+
+#endif

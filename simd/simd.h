@@ -1,0 +1,87 @@
+/* The kernel table: every operation whose speed matters, one function
+ * pointer each. The scalar reference fills every entry; an instruction set
+ * (AVX2+FMA, NEON) starts from the scalar table and overrides the entries it
+ * has. The table is chosen once at start-up (see dispatch.c).
+ *
+ * Conventions shared by every kernel:
+ * - Activations are float32, channel-major (CHW): channel c of an h x w map
+ *   starts at c*h*w; a layer's features F are a C x M matrix, M = h*w.
+ * - Kernels parallelise with OpenMP over outputs (channels, rows, tiles),
+ *   never over a reduction, so results do not depend on the thread count.
+ * - "Overwrite" outputs must not be read before being written (tests fill
+ *   them with NaN first); "accumulate" outputs are read and added to. */
+#ifndef NST_SIMD_H
+#define NST_SIMD_H
+
+#include <stddef.h>
+
+/* A 3x3, stride 1, zero-padding 1 convolution with bias, prepared for one
+ * instruction set. weight and bias belong to the caller (the network);
+ * packed is the instruction set's own copy (e.g. panels or Winograd
+ * transforms), made by conv_prepare and freed by conv_release. */
+typedef struct nst_conv {
+    int cin, cout;
+    const float *weight; /* cout x cin x 3 x 3 (OIHW), cross-correlation */
+    const float *bias;   /* cout */
+    void *packed;        /* NULL until conv_prepare; owned by the table */
+} nst_conv;
+
+typedef struct nst_kernels {
+    const char *name; /* "scalar", "avx2", "neon" */
+
+    /* Makes c->packed from c->weight (may leave it NULL). 0, or -1 with a
+     * failure reason on out-of-memory. */
+    int (*conv_prepare)(nst_conv *c);
+    void (*conv_release)(nst_conv *c);
+
+    /* y = relu(conv3x3(x) + bias). x: cin x h x w; y: cout x h x w
+     * (overwrite). */
+    void (*conv3x3_bias_relu)(const nst_conv *c, const float *x, int h, int w,
+                              float *y);
+
+    /* dx = dL/dx given dy = dL/d(pre-activation), i.e. the transposed
+     * convolution (weights flipped, cin and cout swapped). dy: cout x h x w;
+     * dx: cin x h x w (overwrite). */
+    void (*conv3x3_backward_data)(const nst_conv *c, const float *dy, int h,
+                                  int w, float *dx);
+
+    /* g = scale * F F^T. f: c x m; g: c x c (overwrite, both triangles,
+     * exactly symmetric). */
+    void (*gram)(const float *f, int c, int m, float scale, float *g);
+
+    /* df += scale * D F with D c x c symmetric. f, df: c x m. */
+    void (*gram_backward)(const float *d, const float *f, int c, int m,
+                          float scale, float *df);
+
+    /* dy[i] = y[i] > 0 ? dy[i] : 0, for the ReLU output y. */
+    void (*relu_backward)(const float *y, float *dy, size_t n);
+
+    /* 2x2 stride-2 pooling of x (c x h x w) into y (c x h/2 x w/2, floor;
+     * overwrite). The backward passes take the input's h and w and write dx
+     * (c x h x w, overwrite; rows/columns dropped by the floor get 0).
+     * Max-pool ties go to the first element in row-major order. */
+    void (*avgpool2x2)(const float *x, int c, int h, int w, float *y);
+    void (*avgpool2x2_backward)(const float *dy, int c, int h, int w,
+                                float *dx);
+    void (*maxpool2x2)(const float *x, int c, int h, int w, float *y);
+    void (*maxpool2x2_backward)(const float *x, const float *dy, int c, int h,
+                                int w, float *dx);
+} nst_kernels;
+
+/* The scalar reference table; always present. */
+extern const nst_kernels nst_kernels_scalar;
+
+/* Each instruction set overrides the entries it has (defined only when the
+ * build includes that instruction set). */
+void nst__kernels_avx2_override(nst_kernels *k);
+void nst__kernels_neon_override(nst_kernels *k);
+
+/* The table for an instruction set by name ("scalar", "avx2", "neon"), or
+ * NULL if this build or this CPU cannot run it. */
+const nst_kernels *nst_kernels_for(const char *isa);
+
+/* The best table this CPU runs, or the one NST_ISA names. NULL with a
+ * failure reason if NST_ISA names one that cannot run here. */
+const nst_kernels *nst_kernels_best(void);
+
+#endif

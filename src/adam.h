@@ -1,0 +1,22 @@
+/* Adam (Kingma & Ba), bias-corrected, on a flat float vector. */
+#ifndef NST_ADAM_H
+#define NST_ADAM_H
+
+#include <stddef.h>
+
+typedef struct nst_adam {
+    double lr, beta1, beta2, eps;
+    long t;        /* steps taken */
+    size_t n;
+    float *m, *v;  /* first and second moment estimates */
+} nst_adam;
+
+/* lr with beta1 0.9, beta2 0.999, eps 1e-8. -1 on out-of-memory. */
+int nst_adam_init(nst_adam *a, size_t n, double lr);
+
+/* x -= lr * m_hat / (sqrt(v_hat) + eps) for the gradient g. */
+void nst_adam_step(nst_adam *a, float *x, const float *g);
+
+void nst_adam_free(nst_adam *a);
+
+#endif

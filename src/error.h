@@ -1,0 +1,18 @@
+/* Error reporting in the style of stb_image: a function that fails returns
+ * NULL or -1 and leaves a one-line reason, naming the file and the problem,
+ * for nst_failure_reason() to return. The reason is per thread. */
+#ifndef NST_ERROR_H
+#define NST_ERROR_H
+
+/* Sets the reason (printf-style) and returns -1, so callers can write
+ * `return nst_fail("%s: truncated", path);`. */
+int nst_fail(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
+/* The last reason set on this thread ("" if none). */
+const char *nst_failure_reason(void);
+
+#endif

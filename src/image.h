@@ -1,0 +1,48 @@
+/* Images in memory, and reading, resizing and writing them. */
+#ifndef NST_IMAGE_H
+#define NST_IMAGE_H
+
+/* An RGB image, planar (channel-major): data[c*h*w + y*w + x] for c = R, G,
+ * B, values in [0, 255] as float. */
+typedef struct nst_image {
+    int w, h;
+    float *data;
+} nst_image;
+
+/* Largest accepted side of an input or output image, in pixels. */
+#define NST_IMAGE_MAX_SIDE 16384
+
+/* Loads any image stb_image reads (JPEG, PNG, BMP, ...), converted to RGB.
+ * -1 with a failure reason naming the file (missing, unreadable, corrupt,
+ * absurd size). */
+int nst_image_load(const char *path, nst_image *img);
+
+/* Allocates an image of w x h (zeroed). -1 on out-of-memory. */
+int nst_image_alloc(nst_image *img, int w, int h);
+
+void nst_image_free(nst_image *img);
+
+/* Resamples in to w x h with a proper filter (no aliasing when shrinking).
+ * Works in 8-bit sRGB values like common image libraries; the result is
+ * rounded to whole values. */
+int nst_image_resize(const nst_image *in, int w, int h, nst_image *out);
+
+/* The size whose longer side is `longest`, aspect ratio kept (rounded, at
+ * least 1 pixel). */
+void nst_image_fit_size(int w, int h, int longest, int *fw, int *fh);
+
+/* out = in resized so its longer side is `longest`; an image already that
+ * size is copied untouched. */
+int nst_image_fit(const nst_image *in, int longest, nst_image *out);
+
+/* Writes img (values rounded and clamped to [0, 255]) as PNG or JPEG by
+ * the extension of path (.png, .jpg, .jpeg; case-insensitive). Written to a
+ * temporary file in the same directory and renamed over path, so a failure
+ * leaves no partial file and an existing path untouched. -1 with a failure
+ * reason naming the file. */
+int nst_image_save(const char *path, const nst_image *img);
+
+/* 1 if path's extension is one nst_image_save writes. */
+int nst_image_save_supported(const char *path);
+
+#endif

@@ -1,0 +1,27 @@
+/* The three loss terms and their gradients. Every sum is taken in double
+ * and in a fixed order, so values do not depend on the thread count. When g
+ * is not NULL, scale * dL/d(input) is added to g. */
+#ifndef NST_LOSS_H
+#define NST_LOSS_H
+
+#include <stddef.h>
+
+#include "../simd/simd.h"
+
+/* L = mean((F - P)^2) over n entries; dL/dF = 2 (F - P) / n. */
+double nst_content_loss(const float *f, const float *p, size_t n,
+                        double scale, float *g);
+
+/* G = F F^T / m, and L = mean((G - A)^2) over the c*c entries, for F c x m
+ * and the target Gram A. dL/dF = 4 (G - A) F / (c^2 m). gram is c x c
+ * scratch (holds G on return when g is NULL). */
+double nst_style_loss(const nst_kernels *k, const float *f, int c, int m,
+                      const float *a, float *gram, double scale, float *g);
+
+/* Total variation of x (c x h x w): L = (1/(c h w)) * sum over pixels of
+ * (x[i+1][j] - x[i][j])^2 + (x[i][j+1] - x[i][j])^2, pairs inside the
+ * image only. */
+double nst_tv_loss(const float *x, int c, int h, int w, double scale,
+                   float *g);
+
+#endif

@@ -1,0 +1,77 @@
+/* The VGG network's convolution layers: loading frozen weights, the forward
+ * pass to every layer's ReLU output, and the backward pass to the image.
+ *
+ * Layers are named conv<block>_<i>; a layer's ReLU output is also called
+ * relu<block>_<i>. Blocks 1 and 2 have two convolutions; blocks 3 to 5 have
+ * three (VGG16) or four (VGG19, recognised by a conv3_4 entry in the
+ * file). A 2x2 stride-2 pool (average by default) sits between blocks. */
+#ifndef NST_VGG_H
+#define NST_VGG_H
+
+#include "../simd/simd.h"
+
+#define NST_VGG_MAX_LAYERS 16
+
+/* Subtracted from RGB pixels in [0, 255] before the first layer. */
+extern const float nst_vgg_mean[3];
+
+typedef enum nst_pool { NST_POOL_AVG, NST_POOL_MAX } nst_pool;
+
+typedef struct nst_vgg_layer {
+    char name[16];   /* "conv3_3" */
+    int pool_before; /* 1 if a 2x2 pool feeds this layer */
+    float *weight;   /* cout x cin x 3 x 3 (OIHW), from the file's HWIO */
+    float *bias;     /* cout */
+    nst_conv conv;   /* cin, cout and the kernels' packed weights */
+} nst_vgg_layer;
+
+typedef struct nst_vgg {
+    int n; /* layers held: conv1_1 up to the deepest one asked for */
+    nst_vgg_layer layer[NST_VGG_MAX_LAYERS];
+    nst_pool pool;
+    const nst_kernels *k;
+} nst_vgg;
+
+/* Loads conv1_1 up to the deepest of names[] (each "reluB_I" or
+ * "convB_I") from an npz in the vgg16_weights.npz key layout (convB_I_W in
+ * HWIO, convB_I_b), reading only those entries. Shapes must chain: 3 input
+ * channels first, each layer's cin equal to the previous cout. -1 with a
+ * failure reason naming the file and the entry. */
+int nst_vgg_load(nst_vgg *net, const char *path, const char *const *names,
+                 int n_names, nst_pool pool, const nst_kernels *k);
+
+void nst_vgg_free(nst_vgg *net);
+
+/* Index in net->layer of a layer name ("relu3_3" or "conv3_3"), or -1 with
+ * a failure reason. */
+int nst_vgg_find(const nst_vgg *net, const char *name);
+
+/* Everything one image size needs: each layer's ReLU output, kept for the
+ * backward pass, and scratch for pooled maps and gradients. */
+typedef struct nst_vgg_acts {
+    int in_h, in_w;
+    int h[NST_VGG_MAX_LAYERS], w[NST_VGG_MAX_LAYERS]; /* layer output size */
+    float *f[NST_VGG_MAX_LAYERS]; /* ReLU output, cout x h x w */
+    float *pooled;                /* input of a pooled layer */
+    float *grad[2];               /* gradient ping-pong buffers */
+} nst_vgg_acts;
+
+/* For an h x w input; -1 with a failure reason if the image is too small
+ * for the pools or memory runs out. */
+int nst_vgg_acts_alloc(const nst_vgg *net, int h, int w, nst_vgg_acts *a);
+
+void nst_vgg_acts_free(nst_vgg_acts *a);
+
+/* Runs layers 0 .. n_layers-1 on x (3 x h x w, mean subtracted), filling
+ * a->f[0 .. n_layers-1]. */
+void nst_vgg_forward(const nst_vgg *net, const float *x, int n_layers,
+                     nst_vgg_acts *a);
+
+/* One step back through layer l: g is dL/dF_l (layer l's ReLU output; used
+ * as scratch, its content is lost); out receives dL/d(input of layer l),
+ * i.e. dL/dF_{l-1} (sized as F_{l-1}), or dL/dx for l = 0 (overwrite).
+ * Needs a->f[l] (and a->f[l-1] for a max pool) from the forward pass. */
+void nst_vgg_backward_layer(const nst_vgg *net, nst_vgg_acts *a, int l,
+                            float *g, float *out);
+
+#endif

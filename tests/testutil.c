@@ -1,0 +1,55 @@
+#include "testutil.h"
+
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+uint64_t tu_next(tu_rng *r)
+{
+    uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+double tu_uniform(tu_rng *r, double lo, double hi)
+{
+    return lo + (hi - lo) * (double)(tu_next(r) >> 11) * 0x1p-53;
+}
+
+void tu_fill(tu_rng *r, float *a, size_t n, double lo, double hi)
+{
+    for (size_t i = 0; i < n; i++)
+        a[i] = (float)tu_uniform(r, lo, hi);
+}
+
+const char *tu_shared(const char *rel, char *buf, size_t size)
+{
+    const char *root = getenv("NST_SHARED");
+    if (!root)
+        return NULL;
+    snprintf(buf, size, "%s/%s", root, rel);
+    return access(buf, R_OK) == 0 ? buf : NULL;
+}
+
+const char *tu_tmpdir(const char *tag, char *buf, size_t size)
+{
+    const char *root = getenv("NST_TEST_TMP");
+    char cmd[4200];
+    snprintf(buf, size, "%s/%s", root ? root : "/tmp/nst-tests", tag);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", buf, buf);
+    ck_assert_msg(system(cmd) == 0, "cannot make %s", buf);
+    return buf;
+}
+
+float *tu_nan_floats(size_t n)
+{
+    float *a = malloc((n ? n : 1) * sizeof *a);
+    ck_assert_ptr_nonnull(a);
+    for (size_t i = 0; i < n; i++)
+        a[i] = NAN;
+    return a;
+}

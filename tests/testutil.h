@@ -1,0 +1,32 @@
+/* Helpers shared by the test suites. */
+#ifndef NST_TESTUTIL_H
+#define NST_TESTUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A small deterministic generator (splitmix64) so tests draw the same
+ * numbers everywhere. */
+typedef struct tu_rng {
+    uint64_t s;
+} tu_rng;
+
+uint64_t tu_next(tu_rng *r);
+/* Uniform in [lo, hi). */
+double tu_uniform(tu_rng *r, double lo, double hi);
+/* Fills a[0..n) uniformly in [lo, hi). */
+void tu_fill(tu_rng *r, float *a, size_t n, double lo, double hi);
+
+/* Path under the shared weights and images folder ($NST_SHARED, set by
+ * make check), written to buf; NULL if NST_SHARED is unset or the file is
+ * missing. */
+const char *tu_shared(const char *rel, char *buf, size_t size);
+
+/* A fresh empty folder under $NST_TEST_TMP (or /tmp) named after tag;
+ * returns its path in buf. */
+const char *tu_tmpdir(const char *tag, char *buf, size_t size);
+
+/* malloc that fails the test on out-of-memory, filled with NaN (floats). */
+float *tu_nan_floats(size_t n);
+
+#endif
