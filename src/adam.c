@@ -1,0 +1,41 @@
+#include "adam.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+int nst_adam_init(nst_adam *a, size_t n, double lr)
+{
+    *a = (nst_adam){.lr = lr, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .n = n};
+    a->m = calloc(n ? n : 1, sizeof *a->m);
+    a->v = calloc(n ? n : 1, sizeof *a->v);
+    if (!a->m || !a->v) {
+        nst_adam_free(a);
+        return -1;
+    }
+    return 0;
+}
+
+/* m and v are the running means of g and g^2; dividing by 1 - beta^t removes
+ * their bias towards the zero they start from. */
+void nst_adam_step(nst_adam *a, float *x, const float *g)
+{
+    a->t++;
+    const double c1 = 1.0 - pow(a->beta1, (double)a->t);
+    const double c2 = 1.0 - pow(a->beta2, (double)a->t);
+    /* 1 - beta is formed in double: 1.0f - 0.999f would be off by 1e-5. */
+    const float b1 = (float)a->beta1, b2 = (float)a->beta2;
+    const float k1 = (float)(1.0 - a->beta1), k2 = (float)(1.0 - a->beta2);
+    for (size_t i = 0; i < a->n; i++) {
+        a->m[i] = b1 * a->m[i] + k1 * g[i];
+        a->v[i] = b2 * a->v[i] + k2 * g[i] * g[i];
+        const double m_hat = a->m[i] / c1, v_hat = a->v[i] / c2;
+        x[i] -= (float)(a->lr * m_hat / (sqrt(v_hat) + a->eps));
+    }
+}
+
+void nst_adam_free(nst_adam *a)
+{
+    free(a->m);
+    free(a->v);
+    a->m = a->v = NULL;
+}

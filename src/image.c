@@ -1,0 +1,273 @@
+#include "image.h"
+
+#include "error.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <stb_image.h>
+#include <stb_image_resize.h>
+#include <stb_image_write.h>
+
+#define JPEG_QUALITY 95
+
+static int valid_size(int w, int h)
+{
+    return w > 0 && h > 0 && w <= NST_IMAGE_MAX_SIDE && h <= NST_IMAGE_MAX_SIDE;
+}
+
+int nst_image_alloc(nst_image *img, int w, int h)
+{
+    img->w = img->h = 0;
+    img->data = NULL;
+    if (!valid_size(w, h))
+        return nst_fail("image size %dx%d is out of range (1 to %d per side)",
+                        w, h, NST_IMAGE_MAX_SIDE);
+    img->data = calloc((size_t)3 * (size_t)w * (size_t)h, sizeof *img->data);
+    if (!img->data)
+        return nst_fail("out of memory for a %dx%d image", w, h);
+    img->w = w;
+    img->h = h;
+    return 0;
+}
+
+void nst_image_free(nst_image *img)
+{
+    free(img->data);
+    img->data = NULL;
+    img->w = img->h = 0;
+}
+
+/* Interleaved 8-bit RGB (as stb uses) <-> planar float. */
+static void planar_from_rgb8(nst_image *img, const unsigned char *rgb)
+{
+    size_t n = (size_t)img->w * (size_t)img->h;
+    for (int c = 0; c < 3; c++)
+        for (size_t i = 0; i < n; i++)
+            img->data[c * n + i] = rgb[3 * i + c];
+}
+
+/* Rounds to nearest and clamps to [0, 255]; NaN becomes 0. */
+static unsigned char *rgb8_from_planar(const nst_image *img)
+{
+    size_t n = (size_t)img->w * (size_t)img->h;
+    unsigned char *rgb = malloc(3 * n);
+    if (!rgb)
+        return NULL;
+    for (int c = 0; c < 3; c++)
+        for (size_t i = 0; i < n; i++) {
+            float v = img->data[c * n + i];
+            rgb[3 * i + c] = v >= 255.0f ? 255
+                           : v > 0.0f    ? (unsigned char)(v + 0.5f)
+                                         : 0;
+        }
+    return rgb;
+}
+
+int nst_image_load(const char *path, nst_image *img)
+{
+    int w, h, comp, rc = -1;
+    unsigned char *rgb = NULL;
+
+    img->w = img->h = 0;
+    img->data = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return nst_fail("%s: cannot open: %s", path, strerror(errno));
+    if (!stbi_info_from_file(f, &w, &h, &comp)) {
+        nst_fail("%s: not an image stb_image can read (%s)", path,
+                 stbi_failure_reason());
+        goto out;
+    }
+    if (!valid_size(w, h)) {
+        nst_fail("%s: %dx%d is larger than %d pixels on a side", path, w, h,
+                 NST_IMAGE_MAX_SIDE);
+        goto out;
+    }
+    rgb = stbi_load_from_file(f, &w, &h, &comp, 3);
+    if (!rgb) {
+        nst_fail("%s: not an image stb_image can read (%s)", path,
+                 stbi_failure_reason());
+        goto out;
+    }
+    if (nst_image_alloc(img, w, h) != 0) {
+        nst_fail("%s: out of memory for %dx%d pixels", path, w, h);
+        goto out;
+    }
+    planar_from_rgb8(img, rgb);
+    rc = 0;
+out:
+    stbi_image_free(rgb);
+    fclose(f);
+    return rc;
+}
+
+/* The triangle filter is what PIL and torchvision call bilinear: plain
+ * bilinear interpolation when enlarging, and when shrinking the triangle is
+ * widened to the output pixel spacing, so every input pixel contributes
+ * (antialiasing). Being non-negative it cannot ring or overshoot, so no
+ * halos appear around edges and no values need clipping. Edges are clamped,
+ * i.e. the border pixels are repeated rather than mixed with black. */
+int nst_image_resize(const nst_image *in, int w, int h, nst_image *out)
+{
+    if (!valid_size(in->w, in->h)) {
+        out->w = out->h = 0;
+        out->data = NULL;
+        return nst_fail("cannot resize a %dx%d image", in->w, in->h);
+    }
+    if (nst_image_alloc(out, w, h) != 0)
+        return -1;
+    unsigned char *src = rgb8_from_planar(in);
+    unsigned char *dst = malloc((size_t)3 * (size_t)w * (size_t)h);
+    int ok = src && dst &&
+             stbir_resize_uint8_generic(src, in->w, in->h, 0, dst, w, h, 0, 3,
+                                        STBIR_ALPHA_CHANNEL_NONE, 0,
+                                        STBIR_EDGE_CLAMP, STBIR_FILTER_TRIANGLE,
+                                        STBIR_COLORSPACE_LINEAR, NULL);
+    if (ok)
+        planar_from_rgb8(out, dst);
+    else {
+        nst_image_free(out);
+        nst_fail("out of memory resizing %dx%d to %dx%d", in->w, in->h, w, h);
+    }
+    free(src);
+    free(dst);
+    return ok ? 0 : -1;
+}
+
+void nst_image_fit_size(int w, int h, int longest, int *fw, int *fh)
+{
+    int64_t big = w > h ? w : h, small = w > h ? h : w;
+    /* small * longest / big, rounded half up, at least 1 */
+    int64_t s = big > 0 ? (2 * small * longest + big) / (2 * big) : 1;
+    int scaled = s < 1 ? 1 : (int)s;
+    *fw = w >= h ? longest : scaled;
+    *fh = w >= h ? scaled : longest;
+}
+
+int nst_image_fit(const nst_image *in, int longest, nst_image *out)
+{
+    int w, h;
+    nst_image_fit_size(in->w, in->h, longest, &w, &h);
+    if (w != in->w || h != in->h)
+        return nst_image_resize(in, w, h, out);
+    if (nst_image_alloc(out, w, h) != 0)
+        return -1;
+    memcpy(out->data, in->data, (size_t)3 * (size_t)w * (size_t)h * sizeof *in->data);
+    return 0;
+}
+
+enum format { FORMAT_NONE, FORMAT_PNG, FORMAT_JPEG };
+
+static enum format format_of(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    const char *dot = strrchr(base ? base + 1 : path, '.');
+    if (!dot)
+        return FORMAT_NONE;
+    if (strcasecmp(dot, ".png") == 0)
+        return FORMAT_PNG;
+    if (strcasecmp(dot, ".jpg") == 0 || strcasecmp(dot, ".jpeg") == 0)
+        return FORMAT_JPEG;
+    return FORMAT_NONE;
+}
+
+int nst_image_save_supported(const char *path)
+{
+    return format_of(path) != FORMAT_NONE;
+}
+
+/* Where stb_image_write's output goes: a file, remembering the first
+ * error. */
+struct sink {
+    FILE *f;
+    int err;
+};
+
+static void sink_write(void *ctx, void *data, int size)
+{
+    struct sink *s = ctx;
+    if (!s->err && fwrite(data, 1, (size_t)size, s->f) != (size_t)size)
+        s->err = errno ? errno : EIO;
+}
+
+/* "<dir>/.<name>.XXXXXX" for mkstemp, next to path. */
+static char *temp_template(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    size_t dir_len = slash ? (size_t)(slash - path) + 1 : 0;
+    size_t size = strlen(path) + sizeof "/..XXXXXX";
+    char *t = malloc(size);
+    if (t)
+        snprintf(t, size, "%.*s.%s.XXXXXX", (int)dir_len, path, path + dir_len);
+    return t;
+}
+
+/* The mode a plain fopen would have given: 0666 less the umask. The umask
+ * can only be read by setting it, so it is set back at once. */
+static mode_t new_file_mode(void)
+{
+    mode_t mask = umask(0);
+    umask(mask);
+    return 0666 & ~mask;
+}
+
+/* Encodes rgb into the open temporary file; errno-style code, 0 on
+ * success. The file is closed in all cases. */
+static int write_encoded(FILE *f, enum format fmt, const nst_image *img,
+                         const unsigned char *rgb)
+{
+    struct sink s = { f, 0 };
+    errno = 0;
+    int ok = fmt == FORMAT_PNG
+        ? stbi_write_png_to_func(sink_write, &s, img->w, img->h, 3, rgb, 0)
+        : stbi_write_jpg_to_func(sink_write, &s, img->w, img->h, 3, rgb,
+                                 JPEG_QUALITY);
+    int err = s.err ? s.err : !ok ? ENOMEM : 0;
+    if (!err && fflush(f) != 0)
+        err = errno;
+    if (fclose(f) != 0 && !err)
+        err = errno;
+    return err;
+}
+
+int nst_image_save(const char *path, const nst_image *img)
+{
+    enum format fmt = format_of(path);
+    if (fmt == FORMAT_NONE)
+        return nst_fail("%s: cannot write this format; use .png, .jpg or .jpeg",
+                        path);
+    if (!valid_size(img->w, img->h))
+        return nst_fail("%s: cannot write a %dx%d image", path, img->w, img->h);
+
+    unsigned char *rgb = rgb8_from_planar(img);
+    char *tmp = temp_template(path);
+    if (!rgb || !tmp) {
+        free(rgb);
+        free(tmp);
+        return nst_fail("%s: out of memory", path);
+    }
+    int err = 0, fd = mkstemp(tmp);
+    FILE *f = NULL;
+    if (fd < 0) {
+        err = errno;
+    } else if (fchmod(fd, new_file_mode()) != 0 || !(f = fdopen(fd, "wb"))) {
+        err = errno;
+        close(fd);
+    } else {
+        err = write_encoded(f, fmt, img, rgb);
+    }
+    if (!err && rename(tmp, path) != 0)
+        err = errno;
+    if (err && fd >= 0)
+        unlink(tmp);
+    free(rgb);
+    free(tmp);
+    return err ? nst_fail("%s: cannot write: %s", path, strerror(err)) : 0;
+}

@@ -1,0 +1,637 @@
+/* Every kernel of every instruction set this CPU runs, against the naive
+ * double-precision reference (ref.c), over awkward sizes: 1, tile sizes and
+ * their neighbours, primes, 1 x N and N x 1 images, and the shapes of the
+ * VGG layers at small spatial sizes.
+ *
+ * Tolerances. A float sum of n terms computed in any order (with or
+ * without FMA) has an error bounded by about n * 2^-24 * (sum of |terms|);
+ * with rounding errors of random sign the error grows like sqrt(n)
+ * instead. tol_sum(n) = 4 sqrt(n) FLT_EPSILON * (sum of |terms|) is eight
+ * times that typical growth (the scalar kernels stay below a quarter of
+ * it), and still rejects a single missing or extra term (about sum/n) by a
+ * wide margin for every n tested here (n <= 2305: 4 * 48 * 1.2e-7 = 2.3e-5
+ * against 1/2305 = 4.3e-4).
+ *
+ * Convolutions may use a fast algorithm: Winograd F(4x4, 3x3) rounds its
+ * transformed values, and the output transform magnifies those roundings
+ * by up to 8 per dimension, adding an error that does not shrink with n.
+ * It stays below 45 FLT_EPSILON * (sum of |terms|) over this sweep
+ * (measured, VGG shapes included), so convolutions get 128 FLT_EPSILON on
+ * top of tol_sum: still 11 times under a missing term at n = 2305. */
+#include <check.h>
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "../simd/simd.h"
+#include "error.h"
+#include "ref.h"
+#include "testutil.h"
+
+static const char *const isas[] = {"scalar", "avx2", "neon"};
+enum { N_ISAS = sizeof isas / sizeof *isas };
+
+/* The table for loop iteration i, or NULL after saying loudly why the test
+ * does nothing. */
+static const nst_kernels *kernels_or_skip(int i)
+{
+    const nst_kernels *k = nst_kernels_for(isas[i]);
+    if (!k) {
+        printf("SKIP %s: not available on this CPU/build\n", isas[i]);
+        fflush(stdout);
+    }
+    return k;
+}
+
+static double tol_sum(size_t n)
+{
+    return 4.0 * sqrt((double)n) * FLT_EPSILON;
+}
+
+static double tol_conv(size_t n)
+{
+    return tol_sum(n) + 128.0 * FLT_EPSILON;
+}
+
+/* Outputs carry a guard after their n elements, to catch writes past the
+ * end in builds without AddressSanitizer. */
+enum { GUARD = 16 };
+static const float guard_value = 1234.5f;
+
+static float *out_alloc(size_t n)
+{
+    float *a = tu_nan_floats(n + GUARD);
+    for (size_t i = n; i < n + GUARD; i++)
+        a[i] = guard_value;
+    return a;
+}
+
+static float *in_alloc(tu_rng *rng, size_t n, double lo, double hi)
+{
+    float *a = malloc((n ? n : 1) * sizeof *a);
+    ck_assert_ptr_nonnull(a);
+    tu_fill(rng, a, n, lo, hi);
+    return a;
+}
+
+static double *ref_alloc(size_t n)
+{
+    double *a = malloc((n ? n : 1) * sizeof *a);
+    ck_assert_ptr_nonnull(a);
+    return a;
+}
+
+static double *widened(const float *a, size_t n)
+{
+    double *d = ref_alloc(n);
+    ref_widen(a, n, d);
+    return d;
+}
+
+/* Fails at the first element of got (c x h x w) with |got - ref| >
+ * k * mag, or got != ref when mag is NULL, or if the guard was touched. */
+static void expect_close(const char *isa, const char *op, const char *shape,
+                         const float *got, const double *ref,
+                         const double *mag, double k, int c, int h, int w)
+{
+    const size_t n = (size_t)c * h * w;
+    for (size_t i = 0; i < n; i++) {
+        const double diff = fabs((double)got[i] - ref[i]);
+        const double tol = mag ? k * mag[i] : 0.0;
+        if (!(diff <= tol)) /* also catches NaN */
+            ck_abort_msg("%s %s %s: [%zu][%zu][%zu] expected %.9g got %.9g "
+                         "(|diff| %.3g, tol %.3g)",
+                         isa, op, shape, i / ((size_t)h * w), i / w % h,
+                         i % w, ref[i], (double)got[i], diff, tol);
+    }
+    for (size_t i = n; i < n + GUARD; i++)
+        if (got[i] != guard_value)
+            ck_abort_msg("%s %s %s: wrote past the end of its output "
+                         "(element %zu of %zu)",
+                         isa, op, shape, i, n);
+}
+
+/* ---- convolution ---- */
+
+typedef struct conv_shape {
+    int cin, cout, h, w;
+} conv_shape;
+
+/* Around the tile sizes kernels are likely to use (4, 6, 8, 16, 32) and
+ * primes. */
+static const int awkward[] = {1,  2,  3,  5,  6,  7,  8, 9,
+                              12, 13, 15, 16, 17, 31, 33};
+enum { N_AWKWARD = sizeof awkward / sizeof *awkward };
+
+/* Channel counts swept against each other on small images, image sizes
+ * swept with a few channels, thin images, and the VGG layers. */
+static int conv_shapes(conv_shape *s)
+{
+    int n = 0;
+    for (int a = 0; a < N_AWKWARD; a++)
+        for (int b = 0; b < N_AWKWARD; b++)
+            s[n++] = (conv_shape){awkward[a], awkward[b],
+                                  awkward[(a + b) % 7],
+                                  awkward[(2 * a + b + 3) % 9]};
+    for (int a = 0; a < N_AWKWARD; a++)
+        for (int b = 0; b < N_AWKWARD; b++)
+            s[n++] = (conv_shape){1 + (a + b) % 3, 2 + (a * b) % 7,
+                                  awkward[a], awkward[b]};
+    static const conv_shape thin[] = {
+        {3, 8, 1, 97},  {3, 8, 97, 1},  {5, 3, 2, 61},  {5, 3, 61, 2},
+        {2, 17, 1, 1},  {9, 4, 3, 70},  {9, 4, 70, 3},  {16, 16, 1, 40},
+        {16, 16, 40, 1}, {4, 33, 37, 41}, {3, 8, 6, 300}, {5, 7, 2, 517},
+        {2, 3, 9, 1030},
+    };
+    for (size_t i = 0; i < sizeof thin / sizeof *thin; i++)
+        s[n++] = thin[i];
+    static const conv_shape vgg[] = {
+        {3, 64, 16, 16},   {64, 64, 17, 13},   {64, 128, 9, 11},
+        {128, 128, 16, 16}, {128, 256, 9, 11}, {256, 256, 7, 9},
+    };
+    for (size_t i = 0; i < sizeof vgg / sizeof *vgg; i++)
+        s[n++] = vgg[i];
+    return n;
+}
+
+enum { MAX_CONV_SHAPES = 2 * N_AWKWARD * N_AWKWARD + 32 };
+
+/* Random weights and bias for one shape; free with conv_free. */
+static nst_conv conv_make(const nst_kernels *k, tu_rng *rng,
+                          const conv_shape *s)
+{
+    nst_conv c = {.cin = s->cin, .cout = s->cout};
+    c.weight = in_alloc(rng, (size_t)s->cout * s->cin * 9, -1.0, 1.0);
+    c.bias = in_alloc(rng, (size_t)s->cout, -1.0, 1.0);
+    ck_assert_msg(k->conv_prepare(&c) == 0, "%s conv_prepare cin=%d cout=%d: %s",
+                  k->name, s->cin, s->cout, nst_failure_reason());
+    return c;
+}
+
+static void conv_free(const nst_kernels *k, nst_conv *c)
+{
+    k->conv_release(c);
+    free((void *)c->weight);
+    free((void *)c->bias);
+}
+
+static void check_conv_forward(const nst_kernels *k, const conv_shape *s,
+                               tu_rng *rng)
+{
+    char shape[96];
+    snprintf(shape, sizeof shape, "cin=%d cout=%d h=%d w=%d", s->cin,
+             s->cout, s->h, s->w);
+    const size_t nx = (size_t)s->cin * s->h * s->w;
+    const size_t ny = (size_t)s->cout * s->h * s->w;
+    nst_conv c = conv_make(k, rng, s);
+    float *x = in_alloc(rng, nx, -1.0, 1.0), *y = out_alloc(ny);
+    k->conv3x3_bias_relu(&c, x, s->h, s->w, y);
+
+    double *xd = widened(x, nx), *ref = ref_alloc(ny), *mag = ref_alloc(ny);
+    ref_conv3x3(xd, s->cin, s->h, s->w, c.weight, c.bias, s->cout, 1, ref,
+                mag);
+    expect_close(k->name, "conv3x3_bias_relu", shape, y, ref, mag,
+                 tol_conv((size_t)9 * s->cin + 1), s->cout, s->h, s->w);
+    free(xd), free(ref), free(mag), free(x), free(y);
+    conv_free(k, &c);
+}
+
+static void check_conv_backward(const nst_kernels *k, const conv_shape *s,
+                                tu_rng *rng)
+{
+    char shape[96];
+    snprintf(shape, sizeof shape, "cin=%d cout=%d h=%d w=%d", s->cin,
+             s->cout, s->h, s->w);
+    const size_t nx = (size_t)s->cin * s->h * s->w;
+    const size_t ny = (size_t)s->cout * s->h * s->w;
+    nst_conv c = conv_make(k, rng, s);
+    float *dy = in_alloc(rng, ny, -1.0, 1.0), *dx = out_alloc(nx);
+    k->conv3x3_backward_data(&c, dy, s->h, s->w, dx);
+
+    double *dyd = widened(dy, ny), *ref = ref_alloc(nx), *mag = ref_alloc(nx);
+    ref_conv3x3_backward_data(dyd, s->cout, s->h, s->w, c.weight, s->cin, ref,
+                              mag);
+    expect_close(k->name, "conv3x3_backward_data", shape, dx, ref, mag,
+                 tol_conv((size_t)9 * s->cout), s->cin, s->h, s->w);
+    free(dyd), free(ref), free(mag), free(dy), free(dx);
+    conv_free(k, &c);
+}
+
+START_TEST(test_conv_forward)
+{
+    const nst_kernels *k = kernels_or_skip(_i);
+    if (!k)
+        return;
+    conv_shape s[MAX_CONV_SHAPES];
+    const int n = conv_shapes(s);
+    tu_rng rng = {101};
+    for (int i = 0; i < n; i++)
+        check_conv_forward(k, &s[i], &rng);
+}
+END_TEST
+
+START_TEST(test_conv_backward_data)
+{
+    const nst_kernels *k = kernels_or_skip(_i);
+    if (!k)
+        return;
+    conv_shape s[MAX_CONV_SHAPES];
+    const int n = conv_shapes(s);
+    tu_rng rng = {202};
+    for (int i = 0; i < n; i++)
+        check_conv_backward(k, &s[i], &rng);
+}
+END_TEST
+
+/* ---- Gram matrix ---- */
+
+static const int gram_m[] = {1,  2,  3,  5,   7,   8,   9,   15,  16,  17,
+                             31, 33, 63, 64,  65,  255, 256, 257, 1031};
+enum { N_GRAM_M = sizeof gram_m / sizeof *gram_m };
+
+typedef struct gram_shape {
+    int c, m;
+} gram_shape;
+
+/* Every awkward c against every m, then VGG-sized ones. */
+static int gram_shapes(gram_shape *s)
+{
+    int n = 0;
+    for (int a = 0; a < N_AWKWARD; a++)
+        for (int b = 0; b < N_GRAM_M; b++)
+            s[n++] = (gram_shape){awkward[a], gram_m[b]};
+    static const gram_shape vgg[] = {{64, 4099}, {128, 577}, {256, 99}};
+    for (size_t i = 0; i < sizeof vgg / sizeof *vgg; i++)
+        s[n++] = vgg[i];
+    return n;
+}
+
+enum { MAX_GRAM_SHAPES = N_AWKWARD * N_GRAM_M + 8 };
+
+/* Features: mixed signs, or ReLU-like (about half exact zeros, the rest
+ * positive) on odd shapes. */
+static float *features(tu_rng *rng, size_t n, int relu_like)
+{
+    float *f = in_alloc(rng, n, -1.0, 1.0);
+    if (relu_like)
+        for (size_t i = 0; i < n; i++)
+            f[i] = f[i] > 0.0f ? f[i] : 0.0f;
+    return f;
+}
+
+static void check_gram(const nst_kernels *k, const gram_shape *s, int shape_no,
+                       tu_rng *rng)
+{
+    char shape[96];
+    const float scale = shape_no % 3 ? 1.0f / (float)s->m : -0.75f;
+    snprintf(shape, sizeof shape, "c=%d m=%d scale=%g", s->c, s->m,
+             (double)scale);
+    const size_t nf = (size_t)s->c * s->m, ng = (size_t)s->c * s->c;
+    float *f = features(rng, nf, shape_no & 1), *g = out_alloc(ng);
+    k->gram(f, s->c, s->m, scale, g);
+
+    double *fd = widened(f, nf), *ref = ref_alloc(ng), *mag = ref_alloc(ng);
+    ref_gram(fd, s->c, s->m, scale, ref, mag);
+    /* m products, then the scaling. */
+    expect_close(k->name, "gram", shape, g, ref, mag,
+                 tol_sum((size_t)s->m + 1), 1, s->c, s->c);
+    for (int i = 0; i < s->c; i++)
+        for (int j = i + 1; j < s->c; j++)
+            if (memcmp(&g[(size_t)i * s->c + j], &g[(size_t)j * s->c + i],
+                       sizeof *g) != 0)
+                ck_abort_msg("%s gram %s: not symmetric: g[%d][%d] = %.9g, "
+                             "g[%d][%d] = %.9g",
+                             k->name, shape, i, j,
+                             (double)g[(size_t)i * s->c + j], j, i,
+                             (double)g[(size_t)j * s->c + i]);
+    free(fd), free(ref), free(mag), free(f), free(g);
+}
+
+static void check_gram_backward(const nst_kernels *k, const gram_shape *s,
+                                int shape_no, tu_rng *rng)
+{
+    char shape[96];
+    /* Scaled so that scale * D F and the initial df have similar sizes,
+     * and an accumulate that overwrote df would be caught. */
+    const float scale = (shape_no % 3 ? 1.0f : -1.0f) / sqrtf((float)s->c);
+    snprintf(shape, sizeof shape, "c=%d m=%d scale=%g", s->c, s->m,
+             (double)scale);
+    const size_t nf = (size_t)s->c * s->m, nd = (size_t)s->c * s->c;
+    float *f = features(rng, nf, shape_no & 1);
+    float *d = in_alloc(rng, nd, -1.0, 1.0);
+    for (int i = 0; i < s->c; i++)
+        for (int j = 0; j < i; j++)
+            d[(size_t)i * s->c + j] = d[(size_t)j * s->c + i];
+    float *df = in_alloc(rng, nf + GUARD, -1.0, 1.0);
+    for (size_t i = nf; i < nf + GUARD; i++)
+        df[i] = guard_value;
+
+    double *ref = widened(df, nf), *mag = ref_alloc(nf);
+    double *fd = widened(f, nf), *dd = widened(d, nd);
+    k->gram_backward(d, f, s->c, s->m, scale, df);
+    ref_gram_backward(dd, fd, s->c, s->m, scale, ref, mag);
+    /* c products, the scaling and the addition to df. */
+    expect_close(k->name, "gram_backward", shape, df, ref, mag,
+                 tol_sum((size_t)s->c + 2), 1, s->c, s->m);
+    free(ref), free(mag), free(fd), free(dd), free(f), free(d), free(df);
+}
+
+START_TEST(test_gram)
+{
+    const nst_kernels *k = kernels_or_skip(_i);
+    if (!k)
+        return;
+    gram_shape s[MAX_GRAM_SHAPES];
+    const int n = gram_shapes(s);
+    tu_rng rng = {303};
+    for (int i = 0; i < n; i++)
+        check_gram(k, &s[i], i, &rng);
+}
+END_TEST
+
+START_TEST(test_gram_backward)
+{
+    const nst_kernels *k = kernels_or_skip(_i);
+    if (!k)
+        return;
+    gram_shape s[MAX_GRAM_SHAPES];
+    const int n = gram_shapes(s);
+    tu_rng rng = {404};
+    for (int i = 0; i < n; i++)
+        check_gram_backward(k, &s[i], i, &rng);
+}
+END_TEST
+
+/* ---- ReLU and pooling ---- */
+
+START_TEST(test_relu_backward)
+{
+    const nst_kernels *k = kernels_or_skip(_i);
+    if (!k)
+        return;
+    static const size_t sizes[] = {0, 1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 33,
+                                   1000, 4099};
+    tu_rng rng = {505};
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+        const size_t n = sizes[s];
+        /* Outputs of a ReLU: zeros (both signs, as y > 0 must reject -0)
+         * and positives, with a few negatives for good measure. */
+        float *y = in_alloc(&rng, n, -0.5, 1.0);
+        for (size_t i = 0; i < n; i++)
+            if (i % 5 == 1)
+                y[i] = i % 2 ? 0.0f : -0.0f;
+        float *dy = in_alloc(&rng, n + GUARD, -1.0, 1.0);
+        for (size_t i = n; i < n + GUARD; i++)
+            dy[i] = guard_value;
+        double *yd = widened(y, n), *ref = widened(dy, n);
+        k->relu_backward(y, dy, n);
+        ref_relu_backward(yd, ref, n);
+        char shape[32];
+        snprintf(shape, sizeof shape, "n=%zu", n);
+        expect_close(k->name, "relu_backward", shape, dy, ref, NULL, 0.0, 1, 1,
+                     (int)n);
+        free(y), free(dy), free(yd), free(ref);
+    }
+}
+END_TEST
+
+static const int pool_sizes[] = {1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 31, 33};
+enum { N_POOL_SIZES = sizeof pool_sizes / sizeof *pool_sizes };
+
+/* Pool inputs: random floats, or (ties) small integers, so that many 2x2
+ * windows hold their maximum more than once. */
+static float *pool_input(tu_rng *rng, size_t n, int ties)
+{
+    float *x = in_alloc(rng, n, -1.0, 1.0);
+    if (ties)
+        for (size_t i = 0; i < n; i++)
+            x[i] = floorf(3.0f * x[i]);
+    return x;
+}
+
+/* Runs fn(k, c, h, w, ties, rng, shape) over every pool shape. */
+typedef void pool_check(const nst_kernels *k, int c, int h, int w, int ties,
+                        tu_rng *rng, const char *shape);
+
+static void sweep_pools(const nst_kernels *k, pool_check *fn, uint64_t seed)
+{
+    tu_rng rng = {seed};
+    for (int a = 0; a < N_POOL_SIZES; a++)
+        for (int b = 0; b < N_POOL_SIZES; b++)
+            for (int ties = 0; ties < 2; ties++) {
+                const int c = 1 + (a + 2 * b + ties) % 4;
+                const int h = pool_sizes[a], w = pool_sizes[b];
+                char shape[64];
+                snprintf(shape, sizeof shape, "c=%d h=%d w=%d%s", c, h, w,
+                         ties ? " (ties)" : "");
+                fn(k, c, h, w, ties, &rng, shape);
+            }
+    char shape[64];
+    snprintf(shape, sizeof shape, "c=%d h=%d w=%d", 64, 17, 13);
+    fn(k, 64, 17, 13, 1, &rng, shape);
+}
+
+static void check_avgpool(const nst_kernels *k, int c, int h, int w, int ties,
+                          tu_rng *rng, const char *shape)
+{
+    const size_t nx = (size_t)c * h * w, ny = (size_t)c * (h / 2) * (w / 2);
+    float *x = pool_input(rng, nx, ties), *y = out_alloc(ny);
+    k->avgpool2x2(x, c, h, w, y);
+    double *xd = widened(x, nx), *ref = ref_alloc(ny), *mag = ref_alloc(ny);
+    ref_avgpool2x2(xd, c, h, w, ref);
+    for (size_t i = 0; i < nx; i++)
+        xd[i] = fabs(xd[i]);
+    ref_avgpool2x2(xd, c, h, w, mag);
+    /* Three float additions, each off by at most 2^-24 of a partial sum
+     * no larger than the sum of |x|, and an exact scaling by 1/4: the error
+     * is at most 3 * 2^-24 * 4 * mag = 6 FLT_EPSILON * mag, where mag is
+     * the mean of |x| over the window. */
+    expect_close(k->name, "avgpool2x2", shape, y, ref, mag, 6.0 * FLT_EPSILON,
+                 c, h / 2, w / 2);
+    free(x), free(y), free(xd), free(ref), free(mag);
+}
+
+static void check_avgpool_backward(const nst_kernels *k, int c, int h, int w,
+                                   int ties, tu_rng *rng, const char *shape)
+{
+    (void)ties;
+    const size_t nx = (size_t)c * h * w, ny = (size_t)c * (h / 2) * (w / 2);
+    float *dy = in_alloc(rng, ny, -1.0, 1.0), *dx = out_alloc(nx);
+    k->avgpool2x2_backward(dy, c, h, w, dx);
+    double *dyd = widened(dy, ny), *ref = ref_alloc(nx);
+    ref_avgpool2x2_backward(dyd, c, h, w, ref);
+    /* dy / 4 is exact in float. */
+    expect_close(k->name, "avgpool2x2_backward", shape, dx, ref, NULL, 0.0, c,
+                 h, w);
+    free(dy), free(dx), free(dyd), free(ref);
+}
+
+static void check_maxpool(const nst_kernels *k, int c, int h, int w, int ties,
+                          tu_rng *rng, const char *shape)
+{
+    const size_t nx = (size_t)c * h * w, ny = (size_t)c * (h / 2) * (w / 2);
+    float *x = pool_input(rng, nx, ties), *y = out_alloc(ny);
+    k->maxpool2x2(x, c, h, w, y);
+    double *xd = widened(x, nx), *ref = ref_alloc(ny);
+    ref_maxpool2x2(xd, c, h, w, ref);
+    expect_close(k->name, "maxpool2x2", shape, y, ref, NULL, 0.0, c, h / 2,
+                 w / 2);
+    free(x), free(y), free(xd), free(ref);
+}
+
+static void check_maxpool_backward(const nst_kernels *k, int c, int h, int w,
+                                   int ties, tu_rng *rng, const char *shape)
+{
+    const size_t nx = (size_t)c * h * w, ny = (size_t)c * (h / 2) * (w / 2);
+    float *x = pool_input(rng, nx, ties), *dx = out_alloc(nx);
+    float *dy = in_alloc(rng, ny, -1.0, 1.0);
+    k->maxpool2x2_backward(x, dy, c, h, w, dx);
+    double *xd = widened(x, nx), *dyd = widened(dy, ny), *ref = ref_alloc(nx);
+    ref_maxpool2x2_backward(xd, dyd, c, h, w, ref);
+    expect_close(k->name, "maxpool2x2_backward", shape, dx, ref, NULL, 0.0, c,
+                 h, w);
+    free(x), free(dx), free(dy), free(xd), free(dyd), free(ref);
+}
+
+#define POOL_TEST(name, fn, seed)                                             \
+    START_TEST(name)                                                          \
+    {                                                                         \
+        const nst_kernels *k = kernels_or_skip(_i);                           \
+        if (k)                                                                \
+            sweep_pools(k, fn, seed);                                         \
+    }                                                                         \
+    END_TEST
+
+POOL_TEST(test_avgpool, check_avgpool, 606)
+POOL_TEST(test_avgpool_backward, check_avgpool_backward, 707)
+POOL_TEST(test_maxpool, check_maxpool, 808)
+POOL_TEST(test_maxpool_backward, check_maxpool_backward, 909)
+
+/* ---- thread count ---- */
+
+/* The kernels split outputs, never reductions, between threads, so 1, 2
+ * and 3 threads must give the same bytes. */
+START_TEST(test_thread_count_invariance)
+{
+    const nst_kernels *k = kernels_or_skip(_i);
+    if (!k)
+        return;
+#ifdef _OPENMP
+    static const conv_shape convs[] = {{17, 33, 13, 19}, {64, 64, 16, 16}};
+    static const gram_shape grams[] = {{37, 1031}, {64, 4099}};
+    static const int threads[] = {1, 2, 3};
+    enum { N_THREADS = sizeof threads / sizeof *threads };
+    tu_rng rng = {1010};
+
+    for (size_t s = 0; s < sizeof convs / sizeof *convs; s++) {
+        const conv_shape *cs = &convs[s];
+        const size_t nx = (size_t)cs->cin * cs->h * cs->w;
+        const size_t ny = (size_t)cs->cout * cs->h * cs->w;
+        nst_conv c = conv_make(k, &rng, cs);
+        float *x = in_alloc(&rng, nx, -1.0, 1.0);
+        float *dy = in_alloc(&rng, ny, -1.0, 1.0);
+        float *y[N_THREADS], *dx[N_THREADS];
+        for (int t = 0; t < N_THREADS; t++) {
+            omp_set_num_threads(threads[t]);
+            y[t] = out_alloc(ny);
+            dx[t] = out_alloc(nx);
+            k->conv3x3_bias_relu(&c, x, cs->h, cs->w, y[t]);
+            k->conv3x3_backward_data(&c, dy, cs->h, cs->w, dx[t]);
+        }
+        for (int t = 1; t < N_THREADS; t++) {
+            ck_assert_msg(memcmp(y[0], y[t], ny * sizeof(float)) == 0,
+                          "%s conv3x3_bias_relu cin=%d cout=%d h=%d w=%d: "
+                          "1 and %d threads differ",
+                          k->name, cs->cin, cs->cout, cs->h, cs->w,
+                          threads[t]);
+            ck_assert_msg(memcmp(dx[0], dx[t], nx * sizeof(float)) == 0,
+                          "%s conv3x3_backward_data cin=%d cout=%d h=%d "
+                          "w=%d: 1 and %d threads differ",
+                          k->name, cs->cin, cs->cout, cs->h, cs->w,
+                          threads[t]);
+        }
+        for (int t = 0; t < N_THREADS; t++)
+            free(y[t]), free(dx[t]);
+        free(x), free(dy);
+        conv_free(k, &c);
+    }
+
+    for (size_t s = 0; s < sizeof grams / sizeof *grams; s++) {
+        const gram_shape *gs = &grams[s];
+        const size_t nf = (size_t)gs->c * gs->m, ng = (size_t)gs->c * gs->c;
+        const float scale = 1.0f / (float)gs->m;
+        float *f = features(&rng, nf, 1);
+        float *d = in_alloc(&rng, ng, -1.0, 1.0);
+        for (int i = 0; i < gs->c; i++)
+            for (int j = 0; j < i; j++)
+                d[(size_t)i * gs->c + j] = d[(size_t)j * gs->c + i];
+        float *df0 = in_alloc(&rng, nf, -1.0, 1.0);
+        float *g[N_THREADS], *df[N_THREADS];
+        for (int t = 0; t < N_THREADS; t++) {
+            omp_set_num_threads(threads[t]);
+            g[t] = out_alloc(ng);
+            df[t] = malloc(nf * sizeof(float));
+            ck_assert_ptr_nonnull(df[t]);
+            memcpy(df[t], df0, nf * sizeof(float));
+            k->gram(f, gs->c, gs->m, scale, g[t]);
+            k->gram_backward(d, f, gs->c, gs->m, scale, df[t]);
+        }
+        for (int t = 1; t < N_THREADS; t++) {
+            ck_assert_msg(memcmp(g[0], g[t], ng * sizeof(float)) == 0,
+                          "%s gram c=%d m=%d: 1 and %d threads differ",
+                          k->name, gs->c, gs->m, threads[t]);
+            ck_assert_msg(memcmp(df[0], df[t], nf * sizeof(float)) == 0,
+                          "%s gram_backward c=%d m=%d: 1 and %d threads "
+                          "differ",
+                          k->name, gs->c, gs->m, threads[t]);
+        }
+        for (int t = 0; t < N_THREADS; t++)
+            free(g[t]), free(df[t]);
+        free(f), free(d), free(df0);
+    }
+#else
+    printf("SKIP thread count invariance: built without OpenMP\n");
+#endif
+}
+END_TEST
+
+/* ---- suite ---- */
+
+static void add_per_isa(Suite *s, const char *name, const TTest *test)
+{
+    TCase *tc = tcase_create(name);
+    tcase_set_timeout(tc, 600);
+    tcase_add_loop_test(tc, test, 0, N_ISAS);
+    suite_add_tcase(s, tc);
+}
+
+static Suite *kernels_suite(void)
+{
+    Suite *s = suite_create("kernels");
+    add_per_isa(s, "conv3x3_bias_relu", test_conv_forward);
+    add_per_isa(s, "conv3x3_backward_data", test_conv_backward_data);
+    add_per_isa(s, "gram", test_gram);
+    add_per_isa(s, "gram_backward", test_gram_backward);
+    add_per_isa(s, "relu_backward", test_relu_backward);
+    add_per_isa(s, "avgpool2x2", test_avgpool);
+    add_per_isa(s, "avgpool2x2_backward", test_avgpool_backward);
+    add_per_isa(s, "maxpool2x2", test_maxpool);
+    add_per_isa(s, "maxpool2x2_backward", test_maxpool_backward);
+    add_per_isa(s, "thread_count_invariance", test_thread_count_invariance);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(kernels_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    const int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
