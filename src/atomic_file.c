@@ -11,6 +11,7 @@
 int nst_atomic_open(nst_atomic_file *a, const char *path)
 {
     a->f = NULL;
+    a->err = 0;
     a->path = path;
     const char *slash = strrchr(path, '/');
     int dir_len = slash ? (int)(slash - path) + 1 : 0;
@@ -37,10 +38,17 @@ int nst_atomic_open(nst_atomic_file *a, const char *path)
     return 0;
 }
 
+void nst_atomic_write(nst_atomic_file *a, const void *data, size_t n)
+{
+    errno = 0;
+    if (fwrite(data, 1, n, a->f) != n && !a->err)
+        a->err = errno ? errno : EIO;
+}
+
 int nst_atomic_commit(nst_atomic_file *a)
 {
-    int failed = ferror(a->f) != 0;
-    int e = failed ? EIO : 0;
+    int e = a->err ? a->err : ferror(a->f) ? EIO : 0;
+    int failed = e != 0;
     if (fflush(a->f) != 0 && !failed) {
         failed = 1;
         e = errno;

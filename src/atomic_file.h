@@ -8,7 +8,8 @@
 #include <stdio.h>
 
 typedef struct nst_atomic_file {
-    FILE *f;           /* write here */
+    FILE *f;           /* write here (or with nst_atomic_write) */
+    int err;           /* first errno of a failed nst_atomic_write */
     const char *path;  /* the target */
     char tmp[4096];    /* the temporary file */
 } nst_atomic_file;
@@ -16,6 +17,10 @@ typedef struct nst_atomic_file {
 /* Creates the temporary file next to path. -1 with a failure reason naming
  * path (e.g. its folder does not exist or is not writable). */
 int nst_atomic_open(nst_atomic_file *a, const char *path);
+
+/* Writes n bytes to a->f, remembering the first failure's errno for the
+ * commit to report. */
+void nst_atomic_write(nst_atomic_file *a, const void *data, size_t n);
 
 /* Flushes, closes and renames over the target; on any write or close
  * error removes the temporary file instead. 0, or -1 with a reason. */

@@ -1,5 +1,6 @@
 #include "image.h"
 
+#include "atomic_file.h"
 #include "error.h"
 
 #include <errno.h>
@@ -8,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <stb_image.h>
 #include <stb_image_resize.h>
@@ -113,7 +112,9 @@ out:
  * widened to the output pixel spacing, so every input pixel contributes
  * (antialiasing). Being non-negative it cannot ring or overshoot, so no
  * halos appear around edges and no values need clipping. Edges are clamped,
- * i.e. the border pixels are repeated rather than mixed with black. */
+ * i.e. the border pixels are repeated rather than mixed with black. The
+ * 8-bit values are filtered as stored, without converting sRGB to linear
+ * light, again as those libraries do. */
 int nst_image_resize(const nst_image *in, int w, int h, nst_image *out)
 {
     if (!valid_size(in->w, in->h)) {
@@ -183,58 +184,9 @@ int nst_image_save_supported(const char *path)
     return format_of(path) != FORMAT_NONE;
 }
 
-/* Where stb_image_write's output goes: a file, remembering the first
- * error. */
-struct sink {
-    FILE *f;
-    int err;
-};
-
-static void sink_write(void *ctx, void *data, int size)
+static void write_to_file(void *ctx, void *data, int size)
 {
-    struct sink *s = ctx;
-    if (!s->err && fwrite(data, 1, (size_t)size, s->f) != (size_t)size)
-        s->err = errno ? errno : EIO;
-}
-
-/* "<dir>/.<name>.XXXXXX" for mkstemp, next to path. */
-static char *temp_template(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    size_t dir_len = slash ? (size_t)(slash - path) + 1 : 0;
-    size_t size = strlen(path) + sizeof "/..XXXXXX";
-    char *t = malloc(size);
-    if (t)
-        snprintf(t, size, "%.*s.%s.XXXXXX", (int)dir_len, path, path + dir_len);
-    return t;
-}
-
-/* The mode a plain fopen would have given: 0666 less the umask. The umask
- * can only be read by setting it, so it is set back at once. */
-static mode_t new_file_mode(void)
-{
-    mode_t mask = umask(0);
-    umask(mask);
-    return 0666 & ~mask;
-}
-
-/* Encodes rgb into the open temporary file; errno-style code, 0 on
- * success. The file is closed in all cases. */
-static int write_encoded(FILE *f, enum format fmt, const nst_image *img,
-                         const unsigned char *rgb)
-{
-    struct sink s = { f, 0 };
-    errno = 0;
-    int ok = fmt == FORMAT_PNG
-        ? stbi_write_png_to_func(sink_write, &s, img->w, img->h, 3, rgb, 0)
-        : stbi_write_jpg_to_func(sink_write, &s, img->w, img->h, 3, rgb,
-                                 JPEG_QUALITY);
-    int err = s.err ? s.err : !ok ? ENOMEM : 0;
-    if (!err && fflush(f) != 0)
-        err = errno;
-    if (fclose(f) != 0 && !err)
-        err = errno;
-    return err;
+    nst_atomic_write(ctx, data, (size_t)size);
 }
 
 int nst_image_save(const char *path, const nst_image *img)
@@ -247,27 +199,20 @@ int nst_image_save(const char *path, const nst_image *img)
         return nst_fail("%s: cannot write a %dx%d image", path, img->w, img->h);
 
     unsigned char *rgb = rgb8_from_planar(img);
-    char *tmp = temp_template(path);
-    if (!rgb || !tmp) {
-        free(rgb);
-        free(tmp);
+    if (!rgb)
         return nst_fail("%s: out of memory", path);
+    nst_atomic_file a;
+    int rc = nst_atomic_open(&a, path);
+    if (rc == 0) {
+        int ok = fmt == FORMAT_PNG
+                     ? stbi_write_png_to_func(write_to_file, &a, img->w,
+                                              img->h, 3, rgb, 0)
+                     : stbi_write_jpg_to_func(write_to_file, &a, img->w,
+                                              img->h, 3, rgb, JPEG_QUALITY);
+        if (!ok && !a.err)
+            a.err = ENOMEM;
+        rc = nst_atomic_commit(&a);
     }
-    int err = 0, fd = mkstemp(tmp);
-    FILE *f = NULL;
-    if (fd < 0) {
-        err = errno;
-    } else if (fchmod(fd, new_file_mode()) != 0 || !(f = fdopen(fd, "wb"))) {
-        err = errno;
-        close(fd);
-    } else {
-        err = write_encoded(f, fmt, img, rgb);
-    }
-    if (!err && rename(tmp, path) != 0)
-        err = errno;
-    if (err && fd >= 0)
-        unlink(tmp);
     free(rgb);
-    free(tmp);
-    return err ? nst_fail("%s: cannot write: %s", path, strerror(err)) : 0;
+    return rc;
 }

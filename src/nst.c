@@ -20,7 +20,7 @@
 void nst_options_default(nst_options *o)
 {
     *o = (nst_options){
-        .iters = 500,
+        .iters = 300,
         .lr = 4.0,
         .content_weight = 1.0,
         .style_weight = 1e-2,
