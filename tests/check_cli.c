@@ -271,9 +271,5 @@ int main(void)
     tcase_add_test(tc, batch_pairs_every_content_with_every_style);
     tcase_add_test(tc, bad_inputs_fail_cleanly);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run_suite(s);
 }

@@ -792,9 +792,5 @@ static Suite *npz_suite(void)
 
 int main(void)
 {
-    SRunner *r = srunner_create(npz_suite());
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run_suite(npz_suite());
 }

@@ -2,6 +2,7 @@
 #ifndef NST_TESTUTIL_H
 #define NST_TESTUTIL_H
 
+#include <check.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,5 +29,9 @@ const char *tu_tmpdir(const char *tag, char *buf, size_t size);
 
 /* malloc that fails the test on out-of-memory, filled with NaN (floats). */
 float *tu_nan_floats(size_t n);
+
+/* Runs every test of s; the exit status for main (EXIT_SUCCESS when none
+ * failed). */
+int tu_run_suite(Suite *s);
 
 #endif
