@@ -163,33 +163,33 @@ static void layer_losses(nst_objective *o, int l, nst_losses *out, float *g)
     }
 }
 
+/* The backward pass's callback: layer l's terms, losses into out. */
+typedef struct eval_ctx {
+    nst_objective *o;
+    nst_losses *out;
+} eval_ctx;
+
+static void add_terms(void *ctx, int l, float *g)
+{
+    eval_ctx *e = ctx;
+    layer_losses(e->o, l, e->out, g);
+}
+
 void nst_objective_eval(nst_objective *o, const float *x, nst_losses *out,
                         float *grad)
 {
     const nst_vgg *net = o->net;
-    nst_vgg_acts *a = &o->acts;
     *out = (nst_losses){0, 0, 0, 0};
-    nst_vgg_forward(net, x, o->n_layers, a);
+    nst_vgg_forward(net, x, o->n_layers, &o->acts);
 
     if (grad && o->n_layers == 0) {
         memset(grad, 0, (size_t)3 * o->h * o->w * sizeof *grad);
     } else if (grad) {
-        /* g holds dL/dF_l; each layer adds its own terms before the step
-         * back to layer l-1 (or to the image, straight into grad). */
-        const int top = o->n_layers - 1;
-        float *g = a->grad[0], *next = a->grad[1];
-        memset(g, 0,
-               (size_t)net->layer[top].conv.cout * a->h[top] * a->w[top] *
-                   sizeof *g);
-        for (int l = top; l >= 0; l--) {
-            layer_losses(o, l, out, g);
-            float *dst = l ? next : grad;
-            nst_vgg_backward_layer(net, a, l, g, dst);
-            next = g;
-            g = dst;
-        }
+        eval_ctx e = {o, out};
+        nst_vgg_backward(net, &o->acts, o->n_layers, add_terms, &e, grad);
     } else {
-        /* The same order as above, so both give the same sums. */
+        /* The same order as the backward pass, so both give the same
+         * sums. */
         for (int l = o->n_layers - 1; l >= 0; l--)
             layer_losses(o, l, out, NULL);
     }

@@ -238,12 +238,81 @@ void nst_vgg_free(nst_vgg *net)
     net->n = 0;
 }
 
-/* c*h*w floats, or 0 if their byte size overflows size_t. */
+/* c*h*w floats, or 0 if the map is so large that sums of a few dozen such
+ * maps (the layout below) could overflow a byte count. */
 static size_t map_floats(int c, int h, int w)
 {
-    if ((size_t)w > SIZE_MAX / sizeof(float) / (size_t)c / (size_t)h)
+    if ((size_t)w > SIZE_MAX / 64 / sizeof(float) / (size_t)c / (size_t)h)
         return 0;
     return (size_t)c * (size_t)h * (size_t)w;
+}
+
+/* Places in the block are kept 64-byte aligned. */
+static size_t slot(size_t floats)
+{
+    return (floats + 15) / 16 * 16;
+}
+
+static size_t out_floats(const nst_vgg *net, const nst_vgg_acts *a, int l)
+{
+    return (size_t)net->layer[l].conv.cout * a->h[l] * a->w[l];
+}
+
+/* The input of layer l at its own size: the pooled map if it has a pool. */
+static size_t in_floats(const nst_vgg *net, const nst_vgg_acts *a, int l)
+{
+    return (size_t)net->layer[l].conv.cin * a->h[l] * a->w[l];
+}
+
+/* Offsets in floats from the start of the block: the ReLU outputs one after
+ * the other, layer 0 first. */
+static void layer_offsets(const nst_vgg *net, const nst_vgg_acts *a,
+                          size_t off[])
+{
+    size_t at = 0;
+    for (int l = 0; l < a->n; l++) {
+        off[l] = at;
+        at += slot(out_floats(net, a, l));
+    }
+}
+
+/* A new buffer of n floats computed from the one at busy (busy_n floats),
+ * in free room starting at lo: at lo if it fits before busy, else right
+ * after it. Raises *end to the new buffer's end. */
+static size_t place(size_t lo, size_t busy, size_t busy_n, size_t n,
+                    size_t *end)
+{
+    const size_t at = lo + slot(n) <= busy ? lo : busy + slot(busy_n);
+    if (at + slot(n) > *end)
+        *end = at + slot(n);
+    return at;
+}
+
+/* Where the backward pass from layer top keeps its gradients: g[l] the
+ * offset of dL/dF_l and, for a layer with a pool before it, dp[l] that of
+ * dL/d(its pooled input). Once layer l's terms are added and its ReLU mask
+ * applied, F_l is dead, so all from off[l] on is free but for g[l]; the
+ * ReLU outputs below stay intact (their masks, a max pool's winners).
+ * Returns the end of the highest buffer. */
+static size_t plan_backward(const nst_vgg *net, const nst_vgg_acts *a,
+                            int top, const size_t off[], size_t g[],
+                            size_t dp[])
+{
+    size_t end = 0;
+    /* dL/dF_top is made while F_top is alive. */
+    g[top] = place(off[top], off[top], out_floats(net, a, top),
+                   out_floats(net, a, top), &end);
+    for (int l = top; l > 0; l--) {
+        size_t from = g[l], from_n = out_floats(net, a, l);
+        if (net->layer[l].pool_before) {
+            dp[l] = place(off[l], from, from_n, in_floats(net, a, l), &end);
+            from = dp[l];
+            from_n = in_floats(net, a, l);
+        }
+        g[l - 1] = place(off[l], from, from_n, out_floats(net, a, l - 1),
+                         &end);
+    }
+    return end;
 }
 
 int nst_vgg_acts_alloc(const nst_vgg *net, int h, int w, nst_vgg_acts *a)
@@ -253,10 +322,10 @@ int nst_vgg_acts_alloc(const nst_vgg *net, int h, int w, nst_vgg_acts *a)
         return nst_fail("image %dx%d: sides must be at least 1 pixel", w, h);
     a->in_h = h;
     a->in_w = w;
+    a->n = net->n;
 
-    size_t grad_n = map_floats(3, h, w), pooled_n = 0;
     int lh = h, lw = w, pools = 0;
-    for (int l = 0; l < net->n && grad_n; l++) {
+    for (int l = 0; l < net->n; l++) {
         const nst_vgg_layer *L = &net->layer[l];
         if (L->pool_before) {
             pools++;
@@ -269,47 +338,45 @@ int nst_vgg_acts_alloc(const nst_vgg *net, int h, int w, nst_vgg_acts *a)
             }
             lh /= 2;
             lw /= 2;
-            size_t n = map_floats(L->conv.cin, lh, lw);
-            pooled_n = n > pooled_n ? n : pooled_n;
         }
         a->h[l] = lh;
         a->w[l] = lw;
-        size_t n = map_floats(L->conv.cout, lh, lw);
-        if (!n) {
-            grad_n = 0;
-            break;
-        }
-        grad_n = n > grad_n ? n : grad_n;
-        a->f[l] = malloc(n * sizeof(float));
-        if (!a->f[l]) {
+        if (!map_floats(L->conv.cout, lh, lw)) {
             nst_vgg_acts_free(a);
-            return nst_fail("image %dx%d: out of memory for %s's activations",
-                            w, h, L->name);
+            return nst_fail("image %dx%d: activations too large to address",
+                            w, h);
         }
     }
-    if (!grad_n) {
+
+    /* The block ends after the last ReLU output, a pooled map (put right
+     * after the output of the layer it feeds) or the gradients of a
+     * backward pass from any layer, whichever reaches furthest. */
+    size_t off[NST_VGG_MAX_LAYERS], g[NST_VGG_MAX_LAYERS],
+        dp[NST_VGG_MAX_LAYERS], end = 0;
+    layer_offsets(net, a, off);
+    for (int l = 0; l < net->n; l++) {
+        const size_t f_end = off[l] + slot(out_floats(net, a, l));
+        const size_t pooled_end =
+            net->layer[l].pool_before ? f_end + slot(in_floats(net, a, l)) : 0;
+        const size_t g_end = plan_backward(net, a, l, off, g, dp);
+        end = f_end > end ? f_end : end;
+        end = pooled_end > end ? pooled_end : end;
+        end = g_end > end ? g_end : end;
+    }
+    a->block = aligned_alloc(64, end * sizeof(float));
+    if (!a->block) {
         nst_vgg_acts_free(a);
-        return nst_fail("image %dx%d: activations too large to address", w,
+        return nst_fail("image %dx%d: out of memory for the activations", w,
                         h);
     }
-    a->pooled = pooled_n ? malloc(pooled_n * sizeof(float)) : NULL;
-    a->grad[0] = malloc(grad_n * sizeof(float));
-    a->grad[1] = malloc(grad_n * sizeof(float));
-    if ((pooled_n && !a->pooled) || !a->grad[0] || !a->grad[1]) {
-        nst_vgg_acts_free(a);
-        return nst_fail("image %dx%d: out of memory for gradient buffers", w,
-                        h);
-    }
+    for (int l = 0; l < net->n; l++)
+        a->f[l] = a->block + off[l];
     return 0;
 }
 
 void nst_vgg_acts_free(nst_vgg_acts *a)
 {
-    for (int l = 0; l < NST_VGG_MAX_LAYERS; l++)
-        free(a->f[l]);
-    free(a->pooled);
-    free(a->grad[0]);
-    free(a->grad[1]);
+    free(a->block);
     memset(a, 0, sizeof *a);
 }
 
@@ -322,11 +389,13 @@ void nst_vgg_forward(const nst_vgg *net, const float *x, int n_layers,
     for (int l = 0; l < n_layers; l++) {
         const nst_vgg_layer *L = &net->layer[l];
         if (L->pool_before) {
+            /* Right after F_l, which is not written yet. */
+            float *pooled = a->f[l] + slot(out_floats(net, a, l));
             if (net->pool == NST_POOL_MAX)
-                k->maxpool2x2(in, L->conv.cin, ih, iw, a->pooled);
+                k->maxpool2x2(in, L->conv.cin, ih, iw, pooled);
             else
-                k->avgpool2x2(in, L->conv.cin, ih, iw, a->pooled);
-            in = a->pooled;
+                k->avgpool2x2(in, L->conv.cin, ih, iw, pooled);
+            in = pooled;
         }
         k->conv3x3_bias_relu(&L->conv, in, a->h[l], a->w[l], a->f[l]);
         in = a->f[l];
@@ -335,25 +404,35 @@ void nst_vgg_forward(const nst_vgg *net, const float *x, int n_layers,
     }
 }
 
-void nst_vgg_backward_layer(const nst_vgg *net, nst_vgg_acts *a, int l,
-                            float *g, float *out)
+void nst_vgg_backward(const nst_vgg *net, nst_vgg_acts *a, int n_layers,
+                      nst_vgg_terms_fn add_terms, void *ctx, float *dx)
 {
     const nst_kernels *k = net->k;
-    const nst_vgg_layer *L = &net->layer[l];
-    const int h = a->h[l], w = a->w[l];
-    k->relu_backward(a->f[l], g, (size_t)L->conv.cout * h * w);
-    if (!L->pool_before) {
-        k->conv3x3_backward_data(&L->conv, g, h, w, out);
-        return;
+    const int top = n_layers - 1;
+    size_t off[NST_VGG_MAX_LAYERS], g[NST_VGG_MAX_LAYERS],
+        dp[NST_VGG_MAX_LAYERS];
+    layer_offsets(net, a, off);
+    plan_backward(net, a, top, off, g, dp);
+    memset(a->block + g[top], 0, out_floats(net, a, top) * sizeof(float));
+    for (int l = top; l >= 0; l--) {
+        const nst_vgg_layer *L = &net->layer[l];
+        const int h = a->h[l], w = a->w[l];
+        float *gl = a->block + g[l];
+        add_terms(ctx, l, gl);
+        k->relu_backward(a->f[l], gl, out_floats(net, a, l));
+        /* Layer 0 never has a pool before it. */
+        float *out = l ? a->block + g[l - 1] : dx;
+        if (!L->pool_before) {
+            k->conv3x3_backward_data(&L->conv, gl, h, w, out);
+            continue;
+        }
+        float *dpooled = a->block + dp[l];
+        k->conv3x3_backward_data(&L->conv, gl, h, w, dpooled);
+        if (net->pool == NST_POOL_MAX)
+            k->maxpool2x2_backward(a->f[l - 1], dpooled, L->conv.cin,
+                                   a->h[l - 1], a->w[l - 1], out);
+        else
+            k->avgpool2x2_backward(dpooled, L->conv.cin, a->h[l - 1],
+                                   a->w[l - 1], out);
     }
-    /* The pooled input is not needed any more: its buffer takes dL/d(pooled)
-     * (a max pool finds its winners again in F_{l-1}). Layer 0 never has a
-     * pool before it. */
-    k->conv3x3_backward_data(&L->conv, g, h, w, a->pooled);
-    if (net->pool == NST_POOL_MAX)
-        k->maxpool2x2_backward(a->f[l - 1], a->pooled, L->conv.cin,
-                               a->h[l - 1], a->w[l - 1], out);
-    else
-        k->avgpool2x2_backward(a->pooled, L->conv.cin, a->h[l - 1],
-                               a->w[l - 1], out);
 }

@@ -46,14 +46,15 @@ void nst_vgg_free(nst_vgg *net);
  * a failure reason. */
 int nst_vgg_find(const nst_vgg *net, const char *name);
 
-/* Everything one image size needs: each layer's ReLU output, kept for the
- * backward pass, and scratch for pooled maps and gradients. */
+/* Everything one image size needs, in one block of memory: each layer's
+ * ReLU output, kept for the backward pass, followed by room that the
+ * pooled maps and the gradients share (the two passes never overlap). */
 typedef struct nst_vgg_acts {
     int in_h, in_w;
+    int n; /* layers sized for: net->n at allocation */
     int h[NST_VGG_MAX_LAYERS], w[NST_VGG_MAX_LAYERS]; /* layer output size */
     float *f[NST_VGG_MAX_LAYERS]; /* ReLU output, cout x h x w */
-    float *pooled;                /* input of a pooled layer */
-    float *grad[2];               /* gradient ping-pong buffers */
+    float *block;                 /* the one allocation f[] points into */
 } nst_vgg_acts;
 
 /* For an h x w input; -1 with a failure reason if the image is too small
@@ -67,11 +68,18 @@ void nst_vgg_acts_free(nst_vgg_acts *a);
 void nst_vgg_forward(const nst_vgg *net, const float *x, int n_layers,
                      nst_vgg_acts *a);
 
-/* One step back through layer l: g is dL/dF_l (layer l's ReLU output; used
- * as scratch, its content is lost); out receives dL/d(input of layer l),
- * i.e. dL/dF_{l-1} (sized as F_{l-1}), or dL/dx for l = 0 (overwrite).
- * Needs a->f[l] (and a->f[l-1] for a max pool) from the forward pass. */
-void nst_vgg_backward_layer(const nst_vgg *net, nst_vgg_acts *a, int l,
-                            float *g, float *out);
+/* Adds layer l's own loss terms to g = dL/dF_l (cout x h x w), while
+ * a->f[l] still holds the forward pass's F_l. */
+typedef void (*nst_vgg_terms_fn)(void *ctx, int l, float *g);
+
+/* The backward pass from layer n_layers-1 (n_layers >= 1) down to the
+ * image, after nst_vgg_forward with the same n_layers. dL/dF starts at
+ * zero at the top; at each layer add_terms adds that layer's terms, then
+ * the step goes back through the ReLU, the convolution and the pool below.
+ * Writes dL/dx to dx (3 x h x w, overwrite). The gradients reuse the
+ * storage of the ReLU outputs as each one is done with, so a->f[] holds
+ * nothing meaningful afterwards. */
+void nst_vgg_backward(const nst_vgg *net, nst_vgg_acts *a, int n_layers,
+                      nst_vgg_terms_fn add_terms, void *ctx, float *dx);
 
 #endif

@@ -9,7 +9,7 @@
  *
  * The image is cut into blocks of tiles along one row of tiles, as many as
  * keep V in L2. Per block, a thread transforms all input channels into V
- * (its own workspace), then for each chunk of CB output channels runs the
+ * (its own part of the workspace), then for each chunk of CB output channels runs the
  * 36 products into M and transforms M back into the output. Threads share out
  * whole blocks, so each output is computed the same way whatever the thread
  * count.
@@ -22,11 +22,15 @@
  *
  * The backward pass (transposed convolution) is the same computation with
  * the kernel rotated by 180 degrees and cin, cout swapped, so prepare makes
- * a second set of transformed weights. */
+ * a second set of transformed weights.
+ *
+ * The convolutions of a network run one after the other, so they share one
+ * workspace, sized by prepare for the largest of them. */
 #include "avx2.h"
 
 #include <assert.h>
 #include <immintrin.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,14 +50,22 @@ enum {
 };
 
 /* The packed form of one convolution: transformed weights for both
- * directions and one workspace per thread. */
+ * directions. */
 typedef struct conv_packed {
-    float *fwd;  /* XI x ceil(cout/MR) panels x cin x MR */
-    float *bwd;  /* XI x ceil(cin/MR) panels x cout x MR */
-    float *work; /* nthreads x work_floats */
-    size_t work_floats;
-    int nthreads;
+    float *fwd;     /* XI x ceil(cout/MR) panels x cin x MR */
+    float *bwd;     /* XI x ceil(cin/MR) panels x cout x MR */
+    int holds_work; /* counted among the workspace's users */
 } conv_packed;
+
+/* The workspace of every prepared convolution: nthreads parts of floats
+ * each, the most any of them asked for. Grown by prepare, freed with the
+ * last user; a convolution holds the lock while it runs in it. */
+static struct {
+    pthread_mutex_t lock;
+    float *work;
+    size_t floats;
+    int nthreads, users;
+} shared = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, 0};
 
 static size_t round_up(size_t n, size_t m)
 {
@@ -154,19 +166,53 @@ static size_t work_floats(int cin, int cout)
     return XI * (vf > vb ? vf : vb) + XI * m_stride(NT_MAX);
 }
 
+/* Joins the workspace's users, growing it to at least nthreads parts of
+ * floats each. 0, or -1 if memory runs out (the workspace is unchanged). */
+static int workspace_join(size_t floats, int nthreads)
+{
+    pthread_mutex_lock(&shared.lock);
+    int ok = 1;
+    if (floats > shared.floats || nthreads > shared.nthreads) {
+        floats = floats > shared.floats ? floats : shared.floats;
+        nthreads = nthreads > shared.nthreads ? nthreads : shared.nthreads;
+        float *work = alloc_floats(floats * nthreads);
+        ok = work != NULL;
+        if (ok) {
+            free(shared.work);
+            shared.work = work;
+            shared.floats = floats;
+            shared.nthreads = nthreads;
+        }
+    }
+    shared.users += ok;
+    pthread_mutex_unlock(&shared.lock);
+    return ok ? 0 : -1;
+}
+
+static void workspace_leave(void)
+{
+    pthread_mutex_lock(&shared.lock);
+    if (--shared.users == 0) {
+        free(shared.work);
+        shared.work = NULL;
+        shared.floats = 0;
+        shared.nthreads = 0;
+    }
+    pthread_mutex_unlock(&shared.lock);
+}
+
 int nst_conv_prepare__avx2(nst_conv *c)
 {
     assert(c && c->weight && c->cin > 0 && c->cout > 0);
     conv_packed *p = calloc(1, sizeof *p);
     if (!p)
         return nst_fail("conv3x3 (avx2): out of memory for packed weights");
-    p->nthreads = max_threads();
-    p->work_floats = work_floats(c->cin, c->cout);
     p->fwd = pack_weights(c->weight, c->cin, c->cout, 0);
     p->bwd = pack_weights(c->weight, c->cin, c->cout, 1);
-    p->work = alloc_floats(p->work_floats * p->nthreads);
+    p->holds_work =
+        workspace_join(work_floats(c->cin, c->cout), max_threads()) == 0;
     c->packed = p;
-    if (!p->fwd || !p->bwd || !p->work) {
+    if (!p->fwd || !p->bwd || !p->holds_work) {
         nst_conv_release__avx2(c);
         return nst_fail("conv3x3 (avx2): out of memory for %d -> %d channel "
                         "Winograd weights",
@@ -182,7 +228,8 @@ void nst_conv_release__avx2(nst_conv *c)
         return;
     free(p->fwd);
     free(p->bwd);
-    free(p->work);
+    if (p->holds_work)
+        workspace_leave();
     free(p);
     c->packed = NULL;
 }
@@ -420,10 +467,9 @@ static void output_transform(const float *m, int nt, int o0, int no,
 }
 
 /* y = conv(x) with transformed weights u (nin -> nout), then + bias and
- * ReLU when asked. */
-static void winograd(const conv_packed *p, const float *u, int nin, int nout,
-                     const float *bias, int relu, const float *x, int h,
-                     int w, float *y)
+ * ReLU when asked. The caller holds the workspace's lock. */
+static void winograd(const float *u, int nin, int nout, const float *bias,
+                     int relu, const float *x, int h, int w, float *y)
 {
     const int th = (h + 3) / 4, tw = (w + 3) / 4;
     const int nt0 = block_tiles(nin), nt1 = (int)round_up(tw, NR);
@@ -431,16 +477,16 @@ static void winograd(const conv_packed *p, const float *u, int nin, int nout,
     const int nbx = (tw + nt - 1) / nt, nblocks = th * nbx;
     const int panels = (nout + MR - 1) / MR;
     int nthreads = max_threads();
-    if (nthreads > p->nthreads)
-        nthreads = p->nthreads;
+    if (nthreads > shared.nthreads)
+        nthreads = shared.nthreads;
     if (nthreads > nblocks)
         nthreads = nblocks;
 #pragma omp parallel num_threads(nthreads)
     {
 #ifdef _OPENMP
-        float *v = p->work + p->work_floats * omp_get_thread_num();
+        float *v = shared.work + shared.floats * omp_get_thread_num();
 #else
-        float *v = p->work;
+        float *v = shared.work;
 #endif
         const size_t vstride = v_stride(nin, nt), mstride = m_stride(nt);
         float *m = v + XI * vstride;
@@ -473,7 +519,9 @@ void nst_f32_conv3x3_bias_relu__avx2(const nst_conv *c, const float *x, int h,
 {
     assert(c && c->packed && x && y && h > 0 && w > 0);
     const conv_packed *p = c->packed;
-    winograd(p, p->fwd, c->cin, c->cout, c->bias, 1, x, h, w, y);
+    pthread_mutex_lock(&shared.lock);
+    winograd(p->fwd, c->cin, c->cout, c->bias, 1, x, h, w, y);
+    pthread_mutex_unlock(&shared.lock);
 }
 
 void nst_f32_conv3x3_backward_data__avx2(const nst_conv *c, const float *dy,
@@ -481,5 +529,7 @@ void nst_f32_conv3x3_backward_data__avx2(const nst_conv *c, const float *dy,
 {
     assert(c && c->packed && dy && dx && h > 0 && w > 0);
     const conv_packed *p = c->packed;
-    winograd(p, p->bwd, c->cout, c->cin, NULL, 0, dy, h, w, dx);
+    pthread_mutex_lock(&shared.lock);
+    winograd(p->bwd, c->cout, c->cin, NULL, 0, dy, h, w, dx);
+    pthread_mutex_unlock(&shared.lock);
 }

@@ -17,6 +17,7 @@
  * thread owns whole columns of tiles), never k, so G is byte-identical for
  * any thread count. */
 #include <assert.h>
+#include <pthread.h>
 #include <immintrin.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,14 @@ enum {
     KK = 256,               /* columns of F per micro-kernel call */
     SLICE_FLOATS = 1 << 18, /* packed slice budget: 1 MiB */
 };
+
+/* The packed slices of all threads, kept from call to call and grown when
+ * a call needs more room; a call holds the lock while it uses them. */
+static struct {
+    pthread_mutex_t lock;
+    float *packs;
+    size_t floats;
+} slices = {PTHREAD_MUTEX_INITIALIZER, NULL, 0};
 
 /* Packs rows [r0, r0 + 8) of F, columns [k0, k0 + kc), into dst[k][8];
  * rows at or past c are zeros. 8 x 8 blocks are transposed in registers. */
@@ -217,21 +226,31 @@ void nst_f32_gram__avx2(const float *f, int c, int m, float scale, float *g)
     int kc = SLICE_FLOATS / cp / 8 * 8;
     if (kc < KK)
         kc = KK;
-    if (kc > m)
-        kc = m;
     int maxth = 1;
 #ifdef _OPENMP
     maxth = omp_get_max_threads();
 #endif
+    /* Room for the widest slices this c takes, whatever m: the buffer then
+     * stops growing after the first call per layer shape. */
+    const size_t need = (size_t)maxth * cp * kc;
+    if (kc > m)
+        kc = m;
     /* Each thread packs the rows it reads into its own slice buffer, so the
      * threads never wait for one another inside the k loop. */
-    const size_t slice = (size_t)cp * kc;
-    const size_t bytes = ((size_t)maxth * slice * sizeof(float) + 63) / 64 * 64;
-    float *packs = aligned_alloc(64, bytes); /* size: a multiple of 64 */
-    if (!packs) { /* out of memory: the scalar kernel needs no buffer */
+    pthread_mutex_lock(&slices.lock);
+    if (need > slices.floats) {
+        /* need is a multiple of 16: cp and kc are multiples of 4. */
+        free(slices.packs);
+        slices.packs = aligned_alloc(64, need * sizeof(float));
+        slices.floats = slices.packs ? need : 0;
+    }
+    if (!slices.packs) { /* out of memory: the scalar kernel needs no buffer */
+        pthread_mutex_unlock(&slices.lock);
         nst_f32_gram__scalar(f, c, m, scale, g);
         return;
     }
+    float *packs = slices.packs;
+    const size_t slice = (size_t)cp * kc;
 
 #pragma omp parallel
     {
@@ -271,7 +290,7 @@ void nst_f32_gram__avx2(const float *f, int c, int m, float scale, float *g)
                 g[(size_t)j * c + i] = v;
             }
     }
-    free(packs);
+    pthread_mutex_unlock(&slices.lock);
 }
 
 /* Backward: dF += scale * D F. Threads split F's columns into chunks of NC;
