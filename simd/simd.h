@@ -9,7 +9,10 @@
  * - Kernels parallelise with OpenMP over outputs (channels, rows, tiles),
  *   never over a reduction, so results do not depend on the thread count.
  * - "Overwrite" outputs must not be read before being written (tests fill
- *   them with NaN first); "accumulate" outputs are read and added to. */
+ *   them with NaN first); "accumulate" outputs are read and added to.
+ * - A kernel may keep a workspace between calls (allocated once, never per
+ *   call); calls from several threads at once are then run one after the
+ *   other. The program calls kernels from one thread. */
 #ifndef NST_SIMD_H
 #define NST_SIMD_H
 

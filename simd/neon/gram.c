@@ -17,7 +17,6 @@
  * count. */
 #include <arm_neon.h>
 #include <assert.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,7 +24,9 @@
 #include <omp.h>
 #endif
 
+#include "../gram_split.h"
 #include "../scalar/scalar.h"
+#include "../workspace.h"
 #include "neon.h"
 
 enum {
@@ -36,13 +37,8 @@ enum {
     SLICE_FLOATS = 1 << 18, /* packed slice budget per thread: 1 MiB */
 };
 
-/* The packed slices of all threads, kept from call to call and grown when
- * a call needs more room; a call holds the lock while it uses them. */
-static struct {
-    pthread_mutex_t lock;
-    float *packs;
-    size_t floats;
-} slices = {PTHREAD_MUTEX_INITIALIZER, NULL, 0};
+/* The packed slices of all threads, kept from call to call. */
+static nst_workspace slices = NST_WORKSPACE_INIT;
 
 /* Packs rows [r0, r0 + 4) of F, columns [k0, k0 + kc), into dst[k][4];
  * rows at or past c are zeros. 4 x 4 blocks are transposed in registers. */
@@ -119,28 +115,6 @@ static void gram_8xn(const float *a, const float *b, size_t ps, int kn,
         gram_8xv(a, b, ps, kn, t, ldt, first, 1);
 }
 
-/* Tile rows of G needed by column block jb: those that reach the upper
- * triangle, i < min(c, 12 (jb + 1)). */
-static int tile_rows(int c, int jb)
-{
-    const int end = (jb + 1) * NR < c ? (jb + 1) * NR : c;
-    return (end + MR - 1) / MR;
-}
-
-/* The first column block of thread ith of nth, splitting the triangle's
- * tiles evenly: the first block whose preceding work reaches ith / nth. */
-static int split_start(int c, int nb, int ith, int nth)
-{
-    long total = 0;
-    for (int jb = 0; jb < nb; jb++)
-        total += tile_rows(c, jb);
-    long before = 0;
-    int jb = 0;
-    while (jb < nb && before * nth < total * ith)
-        before += tile_rows(c, jb++);
-    return jb;
-}
-
 /* One tile (rows i.., columns j..) over kn packed columns at offset kk of
  * the slice. Column vectors wholly below the diagonal or past c are
  * skipped; edge tiles go through a scratch tile. */
@@ -188,19 +162,11 @@ void nst_f32_gram__neon(const float *f, int c, int m, float scale, float *g)
         kc = m;
     /* Each thread packs the rows it reads into its own slice buffer, so the
      * threads never wait for one another inside the k loop. */
-    pthread_mutex_lock(&slices.lock);
-    if (need > slices.floats) {
-        /* need is a multiple of 16: cp and kc are multiples of 4. */
-        free(slices.packs);
-        slices.packs = aligned_alloc(64, need * sizeof(float));
-        slices.floats = slices.packs ? need : 0;
-    }
-    if (!slices.packs) { /* out of memory: the scalar kernel needs no buffer */
-        pthread_mutex_unlock(&slices.lock);
+    float *packs = nst_workspace_acquire(&slices, need);
+    if (!packs) { /* out of memory: the scalar kernel needs no buffer */
         nst_f32_gram__scalar(f, c, m, scale, g);
         return;
     }
-    float *packs = slices.packs;
     const size_t slice = (size_t)cp * kc;
 
 #pragma omp parallel
@@ -210,8 +176,8 @@ void nst_f32_gram__neon(const float *f, int c, int m, float scale, float *g)
         ith = omp_get_thread_num();
         nth = omp_get_num_threads();
 #endif
-        const int jb0 = split_start(c, nb, ith, nth),
-                  jb1 = split_start(c, nb, ith + 1, nth);
+        const int jb0 = nst__gram_split_start(c, nb, ith, nth, MR, NR),
+                  jb1 = nst__gram_split_start(c, nb, ith + 1, nth, MR, NR);
         float *pack = packs + (size_t)ith * slice;
         /* Rows read: all of G's rows up to the last column of jb1 - 1,
          * rounded up to whole tiles (the rows past c are packed as zeros). */
@@ -226,10 +192,12 @@ void nst_f32_gram__neon(const float *f, int c, int m, float scale, float *g)
             for (int kk = 0; kk < kn_slice; kk += KK) {
                 const int kn = kn_slice - kk < KK ? kn_slice - kk : KK;
                 const int first = k0 == 0 && kk == 0;
-                for (int jb = jb0; jb < jb1; jb++)
-                    for (int ib = 0; ib < tile_rows(c, jb); ib++)
+                for (int jb = jb0; jb < jb1; jb++) {
+                    const int tiles = nst__gram_tile_rows(c, jb, MR, NR);
+                    for (int ib = 0; ib < tiles; ib++)
                         gram_tile(pack, kc, kk, kn, c, ib * MR, jb * NR,
                                   first, g);
+                }
             }
         }
 
@@ -243,7 +211,7 @@ void nst_f32_gram__neon(const float *f, int c, int m, float scale, float *g)
                 g[(size_t)j * c + i] = v;
             }
     }
-    pthread_mutex_unlock(&slices.lock);
+    nst_workspace_release(&slices);
 }
 
 /* Backward: dF += scale * D F. Threads split F's columns into chunks of NC;
