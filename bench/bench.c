@@ -17,7 +17,6 @@
  * Usage: bench [size [isa]]  (default 512, every instruction set)
  * The weights: $NST_WEIGHTS, else the first .npz in vgg/, else the first
  * in ../shared/vgg/. */
-#include <glob.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +37,7 @@
 #include "adam.h"
 #include "cpu.h"
 #include "error.h"
+#include "nst.h"
 #include "objective.h"
 #include "simd.h"
 #include "vgg.h"
@@ -238,26 +238,6 @@ static int bench_grams(const nst_kernels *k, int size, budget b)
     return 0;
 }
 
-/* $NST_WEIGHTS, else the first .npz in vgg/, else the first in
- * ../shared/vgg/; NULL if none. */
-static const char *find_weights(char *buf, size_t size)
-{
-    const char *env = getenv("NST_WEIGHTS");
-    if (env && *env)
-        return env;
-    static const char *const patterns[] = {"vgg/*.npz", "../shared/vgg/*.npz"};
-    for (size_t i = 0; i < sizeof patterns / sizeof *patterns; i++) {
-        glob_t g;
-        const int found = glob(patterns[i], 0, NULL, &g) == 0 && g.gl_pathc;
-        if (found)
-            snprintf(buf, size, "%s", g.gl_pathv[0]);
-        globfree(&g);
-        if (found)
-            return buf;
-    }
-    return NULL;
-}
-
 /* A random image, mean subtracted. */
 static float *random_image(int size, unsigned *seed)
 {
@@ -422,7 +402,7 @@ int main(int argc, char **argv)
            size < SCALAR_MAX_SIZE ? size : SCALAR_MAX_SIZE);
     print_load("at start");
     char buf[4096];
-    const char *weights = find_weights(buf, sizeof buf);
+    const char *weights = nst_find_weights(NULL, buf, sizeof buf);
     if (!weights)
         printf("no VGG weights ($NST_WEIGHTS, vgg/*.npz, ../shared/vgg/*.npz): "
                "no iteration rows\n");

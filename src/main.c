@@ -1,7 +1,6 @@
 /* The command line: parses and checks options, finds the weights, runs. */
 #include <errno.h>
 #include <getopt.h>
-#include <glob.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -118,28 +117,6 @@ static int parse_double(const char *opt, const char *s, double lo, double hi,
     }
     *out = v;
     return 0;
-}
-
-/* --weights, then $NST_WEIGHTS, then the first .npz in vgg/, then the first
- * in ../shared/vgg/. */
-static const char *find_weights(const char *given, char *buf, size_t size)
-{
-    if (given)
-        return given;
-    const char *env = getenv("NST_WEIGHTS");
-    if (env && *env)
-        return env;
-    static const char *const patterns[] = {"vgg/*.npz", "../shared/vgg/*.npz"};
-    for (size_t i = 0; i < sizeof patterns / sizeof *patterns; i++) {
-        glob_t g;
-        int found = glob(patterns[i], 0, NULL, &g) == 0 && g.gl_pathc > 0;
-        if (found)
-            snprintf(buf, size, "%s", g.gl_pathv[0]);
-        globfree(&g);
-        if (found)
-            return buf;
-    }
-    return NULL;
 }
 
 static void print_version(const nst_kernels *k)
@@ -309,7 +286,7 @@ int main(int argc, char **argv)
     if ((rc = check_inputs(&o)) != 0)
         return rc;
     char weights[4096];
-    o.weights = find_weights(o.weights, weights, sizeof weights);
+    o.weights = nst_find_weights(o.weights, weights, sizeof weights);
     if (!o.weights) {
         fprintf(stderr, "nst: no VGG weights found: give --weights FILE, set "
                         "NST_WEIGHTS, or run vgg/fetch_vgg16.sh\n");

@@ -1,6 +1,7 @@
 #include "nst.h"
 
 #include <errno.h>
+#include <glob.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,26 @@ void nst_options_default(nst_options *o)
         .style_layers =
             "relu1_1,relu1_2,relu2_1,relu2_2,relu3_1,relu3_2,relu3_3",
     };
+}
+
+const char *nst_find_weights(const char *given, char *buf, size_t size)
+{
+    if (given)
+        return given;
+    const char *env = getenv("NST_WEIGHTS");
+    if (env && *env)
+        return env;
+    static const char *const patterns[] = {"vgg/*.npz", "../shared/vgg/*.npz"};
+    for (size_t i = 0; i < sizeof patterns / sizeof *patterns; i++) {
+        glob_t g;
+        const int found = glob(patterns[i], 0, NULL, &g) == 0 && g.gl_pathc;
+        if (found)
+            snprintf(buf, size, "%s", g.gl_pathv[0]);
+        globfree(&g);
+        if (found)
+            return buf;
+    }
+    return NULL;
 }
 
 /* The network with the layers the losses read, as indices into it. */

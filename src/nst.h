@@ -3,6 +3,7 @@
 #ifndef NST_NST_H
 #define NST_NST_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "vgg.h"
@@ -25,6 +26,12 @@ typedef struct nst_options {
     const char *log_path; /* CSV of the losses; NULL: none */
     int quiet;
 } nst_options;
+
+/* Where the weights are: given (from --weights) if not NULL, else
+ * $NST_WEIGHTS, else the first .npz in vgg/, else the first in
+ * ../shared/vgg/ (folders relative to the current one). The path is given,
+ * the environment's, or written to buf; NULL if none is found. */
+const char *nst_find_weights(const char *given, char *buf, size_t size);
 
 /* The defaults documented in --help and README.md. */
 void nst_options_default(nst_options *o);

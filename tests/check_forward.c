@@ -18,17 +18,6 @@
 #define WEIGHTS "vgg/vgg19_conv1_1-conv3_4.npz"
 #define U 0x1p-24 /* float32 unit roundoff */
 
-static const char *const isas[] = {"scalar", "avx2", "neon"};
-enum { N_ISAS = sizeof isas / sizeof *isas };
-
-/* The table for loop iteration i, or NULL after saying loudly why not. */
-static const nst_kernels *isa_or_skip(int i)
-{
-    const nst_kernels *k = nst_kernels_for(isas[i]);
-    if (!k)
-        printf("SKIP %s: not available on this CPU/build\n", isas[i]);
-    return k;
-}
 
 /* The real weights' path in buf, or NULL after saying loudly why not. */
 static const char *weights_or_skip(char *buf, size_t size)
@@ -37,17 +26,6 @@ static const char *weights_or_skip(char *buf, size_t size)
     if (!path)
         printf("SKIP: %s not found (set NST_SHARED)\n", WEIGHTS);
     return path;
-}
-
-/* A random image in [0, 255] minus the mean, as the program feeds it. */
-static float *random_image(tu_rng *r, int h, int w)
-{
-    float *x = tu_nan_floats((size_t)3 * h * w);
-    for (int c = 0; c < 3; c++)
-        for (size_t i = 0; i < (size_t)h * w; i++)
-            x[(size_t)c * h * w + i] =
-                (float)tu_uniform(r, 0, 255) - nst_vgg_mean[c];
-    return x;
 }
 
 static double *xcalloc(size_t n)
@@ -143,7 +121,7 @@ static void free_bounds(double **b, int n)
  * against the reference, within forward_bounds. */
 static void check_forward_pass(int isa, nst_pool pool)
 {
-    const nst_kernels *k = isa_or_skip(isa);
+    const nst_kernels *k = tu_isa_or_skip(isa);
     char buf[4096];
     const char *path = weights_or_skip(buf, sizeof buf);
     if (!k || !path)
@@ -157,7 +135,7 @@ static void check_forward_pass(int isa, nst_pool pool)
                   "%s", nst_failure_reason());
     const int h = 13, w = 11;
     tu_rng rng = {1};
-    float *x = random_image(&rng, h, w);
+    float *x = tu_random_image(&rng, h, w);
     nst_vgg_acts a;
     ck_assert(nst_vgg_acts_alloc(&net, h, w, &a) == 0);
     for (int l = 0; l < net.n; l++)
@@ -241,7 +219,7 @@ static void gram_sd(const double *f, const double *sd, int c, int m,
  * sums only. */
 START_TEST(losses_match_reference)
 {
-    const nst_kernels *k = isa_or_skip(_i);
+    const nst_kernels *k = tu_isa_or_skip(_i);
     char buf[4096];
     const char *path = weights_or_skip(buf, sizeof buf);
     if (!k || !path)
@@ -254,8 +232,9 @@ START_TEST(losses_match_reference)
     ck_assert(ref_net_load(&r, path, net.n, 0) == 0);
     const int h = 13, w = 11, sh = 9, sw = 14;
     tu_rng rng = {2};
-    float *x = random_image(&rng, h, w), *content = random_image(&rng, h, w);
-    float *style = random_image(&rng, sh, sw);
+    float *x = tu_random_image(&rng, h, w);
+    float *content = tu_random_image(&rng, h, w);
+    float *style = tu_random_image(&rng, sh, sw);
     const int cl[] = {6}, sl[] = {0, 1, 2, 3, 4, 5, 6};
     const nst_objective_spec spec = {cl, 1, sl, 7, 1.0, 1e-6, 10.0};
     nst_objective *o =
@@ -600,9 +579,9 @@ static Suite *forward_suite(void)
     Suite *s = suite_create("forward");
     TCase *tc = tcase_create("network");
     tcase_set_timeout(tc, 600);
-    tcase_add_loop_test(tc, forward_avg_pool, 0, N_ISAS);
-    tcase_add_loop_test(tc, forward_max_pool, 0, N_ISAS);
-    tcase_add_loop_test(tc, losses_match_reference, 0, N_ISAS);
+    tcase_add_loop_test(tc, forward_avg_pool, 0, TU_N_ISAS);
+    tcase_add_loop_test(tc, forward_max_pool, 0, TU_N_ISAS);
+    tcase_add_loop_test(tc, losses_match_reference, 0, TU_N_ISAS);
     tcase_add_test(tc, shape_chain);
     tcase_add_test(tc, layer_names);
     tcase_add_test(tc, image_too_small_for_pools);

@@ -19,17 +19,6 @@
 #define WEIGHTS "vgg/vgg19_conv1_1-conv3_4.npz"
 #define U 0x1p-24 /* float32 unit roundoff */
 
-static const char *const isas[] = {"scalar", "avx2", "neon"};
-enum { N_ISAS = sizeof isas / sizeof *isas };
-
-/* The table for loop iteration i, or NULL after saying loudly why not. */
-static const nst_kernels *isa_or_skip(int i)
-{
-    const nst_kernels *k = nst_kernels_for(isas[i]);
-    if (!k)
-        printf("SKIP %s: not available on this CPU/build\n", isas[i]);
-    return k;
-}
 
 static double *dalloc(size_t n)
 {
@@ -104,7 +93,7 @@ static double conv_dot(const double *x, const void *p)
  * function in double is exact to ~1e-15 of sum|r y|, far below. */
 START_TEST(conv_backward_data)
 {
-    const nst_kernels *k = isa_or_skip(_i);
+    const nst_kernels *k = tu_isa_or_skip(_i);
     if (!k)
         return;
     const int cin = 5, cout = 7, h = 6, w = 5;
@@ -164,7 +153,7 @@ static double relu_dot(const double *z, const void *p)
 
 START_TEST(relu_backward)
 {
-    const nst_kernels *k = isa_or_skip(_i);
+    const nst_kernels *k = tu_isa_or_skip(_i);
     if (!k)
         return;
     enum { N = 37 };
@@ -216,7 +205,7 @@ static double maxpool_dot(const double *x, const void *p)
 
 static void check_pool(int isa, int max)
 {
-    const nst_kernels *k = isa_or_skip(isa);
+    const nst_kernels *k = tu_isa_or_skip(isa);
     if (!k)
         return;
     enum { C = 2, H = 7, W = 5, NX = C * H * W, NY = C * (H / 2) * (W / 2) };
@@ -329,7 +318,7 @@ END_TEST
  * far below any error in the formula. */
 START_TEST(style_loss)
 {
-    const nst_kernels *k = isa_or_skip(_i);
+    const nst_kernels *k = tu_isa_or_skip(_i);
     if (!k)
         return;
     enum { C = 6, M = 11, N = C * M };
@@ -473,16 +462,6 @@ static void directions(double v[N_DIRS + N_PIXELS][NPIX])
             1.0;
 }
 
-static float *random_image(tu_rng *r, int h, int w)
-{
-    float *x = tu_nan_floats((size_t)3 * h * w);
-    for (int c = 0; c < 3; c++)
-        for (size_t i = 0; i < (size_t)h * w; i++)
-            x[(size_t)c * h * w + i] =
-                (float)tu_uniform(r, 0, 255) - nst_vgg_mean[c];
-    return x;
-}
-
 /* Tolerances. Along a random direction the derivative sums NPIX gradient
  * entries, each carrying the float backward pass's rounding: seven layers
  * of 9 cin-term sums at ~sqrt(K) u each, and the style terms' G - A, which
@@ -510,8 +489,9 @@ START_TEST(whole_objective)
     const nst_objective_spec spec = {cf->content, cf->n_content, cf->style,
                                      cf->n_style, ALPHA, BETA, GAMMA};
     tu_rng rng = {22};
-    float *x = random_image(&rng, H, W), *content = random_image(&rng, H, W);
-    float *style = random_image(&rng, SH, SW);
+    float *x = tu_random_image(&rng, H, W);
+    float *content = tu_random_image(&rng, H, W);
+    float *style = tu_random_image(&rng, SH, SW);
 
     ref_net r;
     ck_assert_msg(ref_net_load(&r, path, depth, cf->pool == NST_POOL_MAX) == 0,
@@ -526,8 +506,8 @@ START_TEST(whole_objective)
     for (int d = 0; d < N_DIRS + N_PIXELS; d++)
         fd[d] = fd_along(&ro, xd, v[d]);
 
-    for (int isa = 0; isa < N_ISAS; isa++) {
-        const nst_kernels *k = isa_or_skip(isa);
+    for (int isa = 0; isa < TU_N_ISAS; isa++) {
+        const nst_kernels *k = tu_isa_or_skip(isa);
         if (!k)
             continue;
         nst_vgg net;
@@ -588,12 +568,12 @@ static Suite *grad_suite(void)
 {
     Suite *s = suite_create("grad");
     TCase *tc = tcase_create("pieces");
-    tcase_add_loop_test(tc, conv_backward_data, 0, N_ISAS);
-    tcase_add_loop_test(tc, relu_backward, 0, N_ISAS);
-    tcase_add_loop_test(tc, avgpool_backward, 0, N_ISAS);
-    tcase_add_loop_test(tc, maxpool_backward, 0, N_ISAS);
+    tcase_add_loop_test(tc, conv_backward_data, 0, TU_N_ISAS);
+    tcase_add_loop_test(tc, relu_backward, 0, TU_N_ISAS);
+    tcase_add_loop_test(tc, avgpool_backward, 0, TU_N_ISAS);
+    tcase_add_loop_test(tc, maxpool_backward, 0, TU_N_ISAS);
     tcase_add_test(tc, content_loss);
-    tcase_add_loop_test(tc, style_loss, 0, N_ISAS);
+    tcase_add_loop_test(tc, style_loss, 0, TU_N_ISAS);
     tcase_add_test(tc, tv_loss);
     suite_add_tcase(s, tc);
     tc = tcase_create("objective");

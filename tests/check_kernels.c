@@ -34,20 +34,6 @@
 #include "ref.h"
 #include "testutil.h"
 
-static const char *const isas[] = {"scalar", "avx2", "neon"};
-enum { N_ISAS = sizeof isas / sizeof *isas };
-
-/* The table for loop iteration i, or NULL after saying loudly why the test
- * does nothing. */
-static const nst_kernels *kernels_or_skip(int i)
-{
-    const nst_kernels *k = nst_kernels_for(isas[i]);
-    if (!k) {
-        printf("SKIP %s: not available on this CPU/build\n", isas[i]);
-        fflush(stdout);
-    }
-    return k;
-}
 
 static double tol_sum(size_t n)
 {
@@ -225,7 +211,7 @@ static void check_conv_backward(const nst_kernels *k, const conv_shape *s,
 
 START_TEST(test_conv_forward)
 {
-    const nst_kernels *k = kernels_or_skip(_i);
+    const nst_kernels *k = tu_isa_or_skip(_i);
     if (!k)
         return;
     conv_shape s[MAX_CONV_SHAPES];
@@ -238,7 +224,7 @@ END_TEST
 
 START_TEST(test_conv_backward_data)
 {
-    const nst_kernels *k = kernels_or_skip(_i);
+    const nst_kernels *k = tu_isa_or_skip(_i);
     if (!k)
         return;
     conv_shape s[MAX_CONV_SHAPES];
@@ -344,7 +330,7 @@ static void check_gram_backward(const nst_kernels *k, const gram_shape *s,
 
 START_TEST(test_gram)
 {
-    const nst_kernels *k = kernels_or_skip(_i);
+    const nst_kernels *k = tu_isa_or_skip(_i);
     if (!k)
         return;
     gram_shape s[MAX_GRAM_SHAPES];
@@ -357,7 +343,7 @@ END_TEST
 
 START_TEST(test_gram_backward)
 {
-    const nst_kernels *k = kernels_or_skip(_i);
+    const nst_kernels *k = tu_isa_or_skip(_i);
     if (!k)
         return;
     gram_shape s[MAX_GRAM_SHAPES];
@@ -372,7 +358,7 @@ END_TEST
 
 START_TEST(test_relu_backward)
 {
-    const nst_kernels *k = kernels_or_skip(_i);
+    const nst_kernels *k = tu_isa_or_skip(_i);
     if (!k)
         return;
     static const size_t sizes[] = {0, 1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 33,
@@ -502,7 +488,7 @@ static void check_maxpool_backward(const nst_kernels *k, int c, int h, int w,
 #define POOL_TEST(name, fn, seed)                                             \
     START_TEST(name)                                                          \
     {                                                                         \
-        const nst_kernels *k = kernels_or_skip(_i);                           \
+        const nst_kernels *k = tu_isa_or_skip(_i);                           \
         if (k)                                                                \
             sweep_pools(k, fn, seed);                                         \
     }                                                                         \
@@ -519,7 +505,7 @@ POOL_TEST(test_maxpool_backward, check_maxpool_backward, 909)
  * and 3 threads must give the same bytes. */
 START_TEST(test_thread_count_invariance)
 {
-    const nst_kernels *k = kernels_or_skip(_i);
+    const nst_kernels *k = tu_isa_or_skip(_i);
     if (!k)
         return;
 #ifdef _OPENMP
@@ -612,7 +598,7 @@ static void add_per_isa(Suite *s, const char *name, const TTest *test)
 {
     TCase *tc = tcase_create(name);
     tcase_set_timeout(tc, 600);
-    tcase_add_loop_test(tc, test, 0, N_ISAS);
+    tcase_add_loop_test(tc, test, 0, TU_N_ISAS);
     suite_add_tcase(s, tc);
 }
 

@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "vgg.h"
+
 uint64_t tu_next(tu_rng *r)
 {
     uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
@@ -52,6 +54,28 @@ float *tu_nan_floats(size_t n)
     for (size_t i = 0; i < n; i++)
         a[i] = NAN;
     return a;
+}
+
+const char *const tu_isas[TU_N_ISAS] = {"scalar", "avx2", "neon"};
+
+const nst_kernels *tu_isa_or_skip(int i)
+{
+    const nst_kernels *k = nst_kernels_for(tu_isas[i]);
+    if (!k) {
+        printf("SKIP %s: not available on this CPU/build\n", tu_isas[i]);
+        fflush(stdout);
+    }
+    return k;
+}
+
+float *tu_random_image(tu_rng *r, int h, int w)
+{
+    float *x = tu_nan_floats((size_t)3 * h * w);
+    for (int c = 0; c < 3; c++)
+        for (size_t i = 0; i < (size_t)h * w; i++)
+            x[(size_t)c * h * w + i] =
+                (float)tu_uniform(r, 0, 255) - nst_vgg_mean[c];
+    return x;
 }
 
 int tu_run_suite(Suite *s)

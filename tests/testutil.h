@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "simd.h"
+
 /* A small deterministic generator (splitmix64) so tests draw the same
  * numbers everywhere. */
 typedef struct tu_rng {
@@ -29,6 +31,17 @@ const char *tu_tmpdir(const char *tag, char *buf, size_t size);
 
 /* malloc that fails the test on out-of-memory, filled with NaN (floats). */
 float *tu_nan_floats(size_t n);
+
+/* The kernel sets a test loops over (tcase_add_loop_test from 0 to
+ * TU_N_ISAS), and the table of set i, or NULL after printing loudly that
+ * this CPU or build cannot run it. */
+#define TU_N_ISAS 3
+extern const char *const tu_isas[TU_N_ISAS];
+const nst_kernels *tu_isa_or_skip(int i);
+
+/* A random 3 x h x w image with pixels in [0, 255] minus the VGG mean, as
+ * the program feeds the network. */
+float *tu_random_image(tu_rng *r, int h, int w);
 
 /* Runs every test of s; the exit status for main (EXIT_SUCCESS when none
  * failed). */
