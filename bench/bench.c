@@ -291,7 +291,7 @@ static int iteration(const char *isa, int threads, int size, int iters,
             const double t0 = now();
             nst_losses l;
             nst_objective_eval(o, x, &l, grad);
-            nst_adam_step(&adam, x, grad);
+            nst_adam_step(&adam, net.k, x, grad);
             if (it >= 0)
                 t[it] = now() - t0;
         }

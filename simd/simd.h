@@ -29,6 +29,16 @@ typedef struct nst_conv {
     void *packed;        /* NULL until conv_prepare; owned by the table */
 } nst_conv;
 
+/* The constants of one Adam step t (see src/adam.c): the moment decays and
+ * their complements, formed in double and held in float as the moments
+ * are, and the step size, the bias corrections c1 = 1 - beta1^t and
+ * c2 = 1 - beta2^t and eps in double. */
+typedef struct nst_adam_coeffs {
+    float b1, b2; /* beta1, beta2 */
+    float k1, k2; /* 1 - beta1, 1 - beta2 */
+    double lr, c1, c2, eps;
+} nst_adam_coeffs;
+
 typedef struct nst_kernels {
     const char *name; /* "scalar", "avx2", "neon" */
 
@@ -69,6 +79,15 @@ typedef struct nst_kernels {
     void (*maxpool2x2)(const float *x, int c, int h, int w, float *y);
     void (*maxpool2x2_backward)(const float *x, const float *dy, int c, int h,
                                 int w, float *dx);
+
+    /* One Adam step on n values, in place: m = b1 m + k1 g and
+     * v = b2 v + k2 g g in float, then x -= lr m_hat / (sqrt(v_hat) + eps)
+     * with m_hat = m / c1, v_hat = v / c2. The scalar entry forms the step
+     * in double; the SIMD ones form it in float as (lr / c1) m /
+     * (sqrt(v) / sqrt(c2) + eps), within a few float ulps of the step.
+     * m and v come out identical in every entry. */
+    void (*adam_update)(const nst_adam_coeffs *p, float *x, float *m,
+                        float *v, const float *g, size_t n);
 } nst_kernels;
 
 /* The scalar reference table; always present. */

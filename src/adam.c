@@ -17,20 +17,21 @@ int nst_adam_init(nst_adam *a, size_t n, double lr)
 
 /* m and v are the running means of g and g^2; dividing by 1 - beta^t removes
  * their bias towards the zero they start from. */
-void nst_adam_step(nst_adam *a, float *x, const float *g)
+void nst_adam_step(nst_adam *a, const nst_kernels *k, float *x, const float *g)
 {
     a->t++;
-    const double c1 = 1.0 - pow(a->beta1, (double)a->t);
-    const double c2 = 1.0 - pow(a->beta2, (double)a->t);
     /* 1 - beta is formed in double: 1.0f - 0.999f would be off by 1e-5. */
-    const float b1 = (float)a->beta1, b2 = (float)a->beta2;
-    const float k1 = (float)(1.0 - a->beta1), k2 = (float)(1.0 - a->beta2);
-    for (size_t i = 0; i < a->n; i++) {
-        a->m[i] = b1 * a->m[i] + k1 * g[i];
-        a->v[i] = b2 * a->v[i] + k2 * g[i] * g[i];
-        const double m_hat = a->m[i] / c1, v_hat = a->v[i] / c2;
-        x[i] -= (float)(a->lr * m_hat / (sqrt(v_hat) + a->eps));
-    }
+    const nst_adam_coeffs p = {
+        .b1 = (float)a->beta1,
+        .b2 = (float)a->beta2,
+        .k1 = (float)(1.0 - a->beta1),
+        .k2 = (float)(1.0 - a->beta2),
+        .lr = a->lr,
+        .c1 = 1.0 - pow(a->beta1, (double)a->t),
+        .c2 = 1.0 - pow(a->beta2, (double)a->t),
+        .eps = a->eps,
+    };
+    k->adam_update(&p, x, a->m, a->v, g, a->n);
 }
 
 void nst_adam_free(nst_adam *a)

@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "../simd/simd.h"
+
 typedef struct nst_adam {
     double lr, beta1, beta2, eps;
     long t;        /* steps taken */
@@ -14,8 +16,10 @@ typedef struct nst_adam {
 /* lr with beta1 0.9, beta2 0.999, eps 1e-8. -1 on out-of-memory. */
 int nst_adam_init(nst_adam *a, size_t n, double lr);
 
-/* x -= lr * m_hat / (sqrt(v_hat) + eps) for the gradient g. */
-void nst_adam_step(nst_adam *a, float *x, const float *g);
+/* x -= lr * m_hat / (sqrt(v_hat) + eps) for the gradient g, with the
+ * kernel table k's adam_update. */
+void nst_adam_step(nst_adam *a, const nst_kernels *k, float *x,
+                   const float *g);
 
 void nst_adam_free(nst_adam *a);
 

@@ -221,8 +221,9 @@ fail:
     return -1;
 }
 
-static int optimise(const nst_options *o, nst_objective *obj, float *x,
-                    int w, int h, const pair_job *job, log_row *rows)
+static int optimise(const nst_options *o, const nst_kernels *k,
+                    nst_objective *obj, float *x, int w, int h,
+                    const pair_job *job, log_row *rows)
 {
     const size_t n = 3 * (size_t)w * h;
     float *grad = malloc(n * sizeof *grad);
@@ -243,7 +244,7 @@ static int optimise(const nst_options *o, nst_objective *obj, float *x,
         nst_progress_update(&p, it, &rows[it].l, rows[it].seconds);
         if (it == o->iters)
             break;
-        nst_adam_step(&adam, x, grad);
+        nst_adam_step(&adam, k, x, grad);
         clamp_pixels(x, w, h);
         if (o->save_every > 0 && (it + 1) % o->save_every == 0 &&
             it + 1 < o->iters) {
@@ -293,7 +294,7 @@ static int transfer(const nst_options *o, const network *net,
     float *x = content.data;
     if (o->init_noise)
         fill_noise(x, w, h, o->seed);
-    if (optimise(o, obj, x, w, h, job, rows) != 0)
+    if (optimise(o, net->vgg.k, obj, x, w, h, job, rows) != 0)
         goto done;
     if (save_pixels(job->out, x, w, h) != 0)
         goto done;

@@ -16,7 +16,7 @@ START_TEST(first_step_is_lr_times_sign)
     ck_assert_int_eq(nst_adam_init(&a, 4, 0.5), 0);
     float x[4] = {1.0f, -2.0f, 3.0f, 0.25f};
     const float g[4] = {0.5f, -3.0f, 1e-3f, 0.0f};
-    nst_adam_step(&a, x, g);
+    nst_adam_step(&a, &nst_kernels_scalar, x, g);
     /* float32 has 24 bits: the x values here are exact to ~1e-7. */
     ck_assert_float_eq_tol(x[0], 0.5f, 1e-6f);
     ck_assert_float_eq_tol(x[1], -1.5f, 1e-6f);
@@ -37,9 +37,9 @@ START_TEST(second_step_by_hand)
     ck_assert_int_eq(nst_adam_init(&a, 1, 0.1), 0);
     float x = 0.0f;
     const float g1 = 0.5f, g2 = 1.0f;
-    nst_adam_step(&a, &x, &g1);
+    nst_adam_step(&a, &nst_kernels_scalar, &x, &g1);
     ck_assert_float_eq_tol(x, -0.1f, 1e-7f);
-    nst_adam_step(&a, &x, &g2);
+    nst_adam_step(&a, &nst_kernels_scalar, &x, &g2);
     const double m_hat = 0.145 / 0.19;
     const double v_hat = 0.00124975 / 0.001999;
     const double expect = -0.1 - 0.1 * m_hat / (sqrt(v_hat) + 1e-8);
@@ -63,7 +63,7 @@ START_TEST(constant_gradient_moves_lr_per_step)
     float x = 10.0f;
     const float g = 4.0f;
     for (int i = 0; i < 200; i++)
-        nst_adam_step(&a, &x, &g);
+        nst_adam_step(&a, &nst_kernels_scalar, &x, &g);
     ck_assert_double_eq_tol(x, 10.0 - 200 * 0.01, 1.3e-4);
     nst_adam_free(&a);
 }
@@ -86,7 +86,7 @@ START_TEST(matches_double_recurrence)
         xr[i] = x[i];
     for (int t = 1; t <= STEPS; t++) {
         tu_fill(&r, g, N, -2, 2);
-        nst_adam_step(&a, x, g);
+        nst_adam_step(&a, &nst_kernels_scalar, x, g);
         for (int i = 0; i < N; i++) {
             m[i] = b1 * m[i] + (1 - b1) * g[i];
             v[i] = b2 * v[i] + (1 - b2) * (double)g[i] * g[i];

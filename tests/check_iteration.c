@@ -49,7 +49,7 @@ static void run_iteration(const nst_kernels *k, const char *weights,
     nst_objective_eval(o, it->x, &it->l, it->grad);
     nst_adam a;
     ck_assert_int_eq(nst_adam_init(&a, n, 4.0), 0);
-    nst_adam_step(&a, it->x, it->grad);
+    nst_adam_step(&a, net.k, it->x, it->grad);
     nst_adam_free(&a);
     nst_objective_free(o);
     nst_vgg_free(&net);

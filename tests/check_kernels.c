@@ -440,7 +440,15 @@ static void check_avgpool(const nst_kernels *k, int c, int h, int w, int ties,
      * the mean of |x| over the window. */
     expect_close(k->name, "avgpool2x2", shape, y, ref, mag, 6.0 * FLT_EPSILON,
                  c, h / 2, w / 2);
-    free(x), free(y), free(xd), free(ref), free(mag);
+    /* Every instruction set adds in the scalar kernel's order: same bits. */
+    float *y_scalar = out_alloc(ny);
+    nst_kernels_scalar.avgpool2x2(x, c, h, w, y_scalar);
+    for (size_t i = 0; i < ny; i++)
+        if (memcmp(&y[i], &y_scalar[i], sizeof *y) != 0)
+            ck_abort_msg("%s avgpool2x2 %s: element %zu is %.9g, the scalar "
+                         "kernel's %.9g",
+                         k->name, shape, i, (double)y[i], (double)y_scalar[i]);
+    free(x), free(y), free(y_scalar), free(xd), free(ref), free(mag);
 }
 
 static void check_avgpool_backward(const nst_kernels *k, int c, int h, int w,
@@ -498,6 +506,98 @@ POOL_TEST(test_avgpool, check_avgpool, 606)
 POOL_TEST(test_avgpool_backward, check_avgpool_backward, 707)
 POOL_TEST(test_maxpool, check_maxpool, 808)
 POOL_TEST(test_maxpool_backward, check_maxpool_backward, 909)
+
+/* ---- Adam ---- */
+
+/* One step from random moments against ref_adam_update at steps t = 1 and
+ * t = 30, where the bias corrections are far from and closer to 1.
+ *
+ * Tolerances, with u = 2^-24 = FLT_EPSILON / 2 the float rounding bound:
+ * m = b1 m + k1 g rounds 3 times, each by at most u times
+ * mag_m = |b1 m| + |k1 g|; v = b2 v + k2 g g rounds 4 times, by at most u
+ * times mag_v = v (all its terms are positive). The step then has a
+ * relative error of at most 2u mag_m / |m| from m, 2u from v (through the
+ * square root) and, in float, about 7u from forming it (two constants,
+ * sqrt, two products, the sum, the quotient); the update of x rounds by
+ * u |x|. Taking S, the step with |m| replaced by mag_m, the error is below
+ * u |x| + 11u S; the test allows FLT_EPSILON (|x| + 8 S), near 1.5 times
+ * that. A missing bias correction or a wrong decay is off by far more
+ * than 8 float ulps of the step. Elements with m = v = g = 0 must not
+ * move. m and v are also checked to be the scalar kernel's bits. */
+static void check_adam(const nst_kernels *k, size_t n, long t, tu_rng *rng)
+{
+    const double beta1 = 0.9, beta2 = 0.999, lr = 0.5;
+    const nst_adam_coeffs p = {
+        .b1 = (float)beta1,
+        .b2 = (float)beta2,
+        .k1 = (float)(1.0 - beta1),
+        .k2 = (float)(1.0 - beta2),
+        .lr = lr,
+        .c1 = 1.0 - pow(beta1, (double)t),
+        .c2 = 1.0 - pow(beta2, (double)t),
+        .eps = 1e-8,
+    };
+    float *x = in_alloc(rng, n + GUARD, -2.0, 2.0);
+    float *m = in_alloc(rng, n + GUARD, -1.0, 1.0);
+    float *v = in_alloc(rng, n + GUARD, 0.0, 1.0);
+    float *g = in_alloc(rng, n, -2.0, 2.0);
+    for (size_t i = 3; i < n; i += 7)
+        m[i] = v[i] = g[i] = 0.0f;
+    for (size_t i = n; i < n + GUARD; i++)
+        x[i] = m[i] = v[i] = guard_value;
+    double *xr = widened(x, n), *mr = widened(m, n), *vr = widened(v, n);
+    double *gd = widened(g, n);
+    double *mag_x = ref_alloc(n), *mag_m = ref_alloc(n);
+    for (size_t i = 0; i < n; i++)
+        mag_m[i] = fabs((double)p.b1 * mr[i]) + fabs((double)p.k1 * gd[i]);
+    float *m_scalar = malloc(n * sizeof *m), *v_scalar = malloc(n * sizeof *v);
+    float *x_scalar = malloc(n * sizeof *x);
+    ck_assert(m_scalar && v_scalar && x_scalar);
+    memcpy(m_scalar, m, n * sizeof *m);
+    memcpy(v_scalar, v, n * sizeof *v);
+    memcpy(x_scalar, x, n * sizeof *x);
+
+    k->adam_update(&p, x, m, v, g, n);
+    nst_kernels_scalar.adam_update(&p, x_scalar, m_scalar, v_scalar, g, n);
+    ref_adam_update(p.b1, p.b2, p.k1, p.k2, p.lr, p.c1, p.c2, p.eps, xr, mr,
+                    vr, gd, n);
+    for (size_t i = 0; i < n; i++) {
+        const double s = p.lr / p.c1 * mag_m[i] / (sqrt(vr[i] / p.c2) + p.eps);
+        mag_x[i] = fabs(xr[i]) + 8.0 * s;
+    }
+    char shape[48];
+    snprintf(shape, sizeof shape, "n=%zu t=%ld", n, t);
+    expect_close(k->name, "adam_update m", shape, m, mr, mag_m,
+                 2.0 * FLT_EPSILON, 1, 1, (int)n);
+    expect_close(k->name, "adam_update v", shape, v, vr, vr,
+                 3.0 * FLT_EPSILON, 1, 1, (int)n);
+    expect_close(k->name, "adam_update x", shape, x, xr, mag_x, FLT_EPSILON,
+                 1, 1, (int)n);
+    for (size_t i = 0; i < n; i++)
+        if (memcmp(&m[i], &m_scalar[i], sizeof *m) != 0 ||
+            memcmp(&v[i], &v_scalar[i], sizeof *v) != 0)
+            ck_abort_msg("%s adam_update %s: moments at %zu are %.9g, %.9g, "
+                         "the scalar kernel's %.9g, %.9g",
+                         k->name, shape, i, (double)m[i], (double)v[i],
+                         (double)m_scalar[i], (double)v_scalar[i]);
+    free(x), free(m), free(v), free(g), free(xr), free(mr), free(vr);
+    free(gd), free(mag_x), free(mag_m), free(m_scalar), free(v_scalar);
+    free(x_scalar);
+}
+
+START_TEST(test_adam)
+{
+    const nst_kernels *k = tu_isa_or_skip(_i);
+    if (!k)
+        return;
+    static const size_t sizes[] = {1, 7, 8, 9, 15, 16, 17, 1000, 1031};
+    static const long steps[] = {1, 30};
+    tu_rng rng = {1111};
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++)
+        for (size_t t = 0; t < sizeof steps / sizeof *steps; t++)
+            check_adam(k, sizes[s], steps[t], &rng);
+}
+END_TEST
 
 /* ---- thread count ---- */
 
@@ -614,6 +714,7 @@ static Suite *kernels_suite(void)
     add_per_isa(s, "avgpool2x2_backward", test_avgpool_backward);
     add_per_isa(s, "maxpool2x2", test_maxpool);
     add_per_isa(s, "maxpool2x2_backward", test_maxpool_backward);
+    add_per_isa(s, "adam_update", test_adam);
     add_per_isa(s, "thread_count_invariance", test_thread_count_invariance);
     return s;
 }

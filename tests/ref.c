@@ -175,3 +175,14 @@ void ref_maxpool2x2_backward(const double *x, const double *dy, int c, int h,
                 dx[window_argmax(x, p, w)] = dy[((size_t)ch * ph + r) * pw + j];
             }
 }
+
+void ref_adam_update(double b1, double b2, double k1, double k2, double lr,
+                     double c1, double c2, double eps, double *x, double *m,
+                     double *v, const double *g, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        m[i] = b1 * m[i] + k1 * g[i];
+        v[i] = b2 * v[i] + k2 * g[i] * g[i];
+        x[i] -= lr * (m[i] / c1) / (sqrt(v[i] / c2) + eps);
+    }
+}

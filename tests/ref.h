@@ -62,4 +62,9 @@ void ref_avgpool2x2_backward(const double *dy, int c, int h, int w,
 void ref_maxpool2x2_backward(const double *x, const double *dy, int c, int h,
                              int w, double *dx);
 
+/* One Adam step on n values, in place: m = b1 m + k1 g, v = b2 v + k2 g^2,
+ * x -= lr (m / c1) / (sqrt(v / c2) + eps). */
+void ref_adam_update(double b1, double b2, double k1, double k2, double lr,
+                     double c1, double c2, double eps, double *x, double *m,
+                     double *v, const double *g, size_t n);
 #endif

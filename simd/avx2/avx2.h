@@ -14,5 +14,14 @@ void nst_f32_conv3x3_backward_data__avx2(const nst_conv *c, const float *dy,
 void nst_f32_gram__avx2(const float *f, int c, int m, float scale, float *g);
 void nst_f32_gram_backward__avx2(const float *d, const float *f, int c, int m,
                                  float scale, float *df);
+void nst_f32_relu_backward__avx2(const float *y, float *dy, size_t n);
+void nst_f32_avgpool2x2__avx2(const float *x, int c, int h, int w, float *y);
+void nst_f32_avgpool2x2_backward__avx2(const float *dy, int c, int h, int w,
+                                      float *dx);
+void nst_f32_maxpool2x2__avx2(const float *x, int c, int h, int w, float *y);
+void nst_f32_maxpool2x2_backward__avx2(const float *x, const float *dy, int c,
+                                      int h, int w, float *dx);
+void nst_f32_adam_update__avx2(const nst_adam_coeffs *p, float *x, float *m,
+                              float *v, const float *g, size_t n);
 
 #endif

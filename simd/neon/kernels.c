@@ -1,7 +1,6 @@
 #include "neon.h"
 
-/* Starts from the scalar table (see dispatch.c); the operations that are
- * bound by memory bandwidth stay scalar. */
+/* Starts from the scalar table (see dispatch.c) and replaces every entry. */
 void nst__kernels_neon_override(nst_kernels *k)
 {
     k->name = "neon";
@@ -11,4 +10,10 @@ void nst__kernels_neon_override(nst_kernels *k)
     k->conv3x3_backward_data = nst_f32_conv3x3_backward_data__neon;
     k->gram = nst_f32_gram__neon;
     k->gram_backward = nst_f32_gram_backward__neon;
+    k->relu_backward = nst_f32_relu_backward__neon;
+    k->avgpool2x2 = nst_f32_avgpool2x2__neon;
+    k->avgpool2x2_backward = nst_f32_avgpool2x2_backward__neon;
+    k->maxpool2x2 = nst_f32_maxpool2x2__neon;
+    k->maxpool2x2_backward = nst_f32_maxpool2x2_backward__neon;
+    k->adam_update = nst_f32_adam_update__neon;
 }

@@ -13,4 +13,5 @@ const nst_kernels nst_kernels_scalar = {
     .avgpool2x2_backward = nst_f32_avgpool2x2_backward__scalar,
     .maxpool2x2 = nst_f32_maxpool2x2__scalar,
     .maxpool2x2_backward = nst_f32_maxpool2x2_backward__scalar,
+    .adam_update = nst_f32_adam_update__scalar,
 };

@@ -21,5 +21,7 @@ void nst_f32_avgpool2x2_backward__scalar(const float *dy, int c, int h, int w,
 void nst_f32_maxpool2x2__scalar(const float *x, int c, int h, int w, float *y);
 void nst_f32_maxpool2x2_backward__scalar(const float *x, const float *dy, int c,
                                          int h, int w, float *dx);
+void nst_f32_adam_update__scalar(const nst_adam_coeffs *p, float *x, float *m,
+                                 float *v, const float *g, size_t n);
 
 #endif
