@@ -11,8 +11,8 @@
  * operation, so the results are the same bits. */
 #include <assert.h>
 #include <immintrin.h>
-#include <string.h>
 
+#include "../pool_window.h"
 #include "avx2.h"
 
 #define SWAP_MID 0xD8 /* 64-bit quarters 0 2 1 3 */
@@ -38,20 +38,6 @@ static inline void merge(float *row, __m256 left, __m256 right)
     _mm256_storeu_ps(row + 8, _mm256_unpackhi_ps(left, right));
 }
 
-/* Zero gradient for the dropped last column of the row pair (odd w) and,
- * once per plane, the dropped last row (odd h). */
-static inline void zero_last_column(float *d0, float *d1, int w)
-{
-    if (w & 1)
-        d0[w - 1] = d1[w - 1] = 0.0f;
-}
-
-static inline void zero_last_row(float *plane, int h, int w)
-{
-    if (h & 1)
-        memset(plane + (size_t)(h - 1) * w, 0, sizeof *plane * (size_t)w);
-}
-
 void nst_f32_avgpool2x2__avx2(const float *x, int c, int h, int w, float *y)
 {
     assert(x && y && c > 0 && h > 0 && w > 0);
@@ -74,8 +60,7 @@ void nst_f32_avgpool2x2__avx2(const float *x, int c, int h, int w, float *y)
             }
             // leftovers
             for (; j < pw; j++)
-                yr[j] = 0.25f * ((x0[2 * j] + x0[2 * j + 1]) +
-                                 (x1[2 * j] + x1[2 * j + 1]));
+                yr[j] = nst__avg_window(x0, x1, j);
         }
 }
 
@@ -100,14 +85,10 @@ void nst_f32_avgpool2x2_backward__avx2(const float *dy, int c, int h, int w,
                 merge(d1 + 2 * j, g, g);
             }
             // leftovers
-            for (; j < pw; j++) {
-                const float g = 0.25f * dyr[j];
-                d0[2 * j] = d0[2 * j + 1] = g;
-                d1[2 * j] = d1[2 * j + 1] = g;
-            }
-            zero_last_column(d0, d1, w);
+            for (; j < pw; j++)
+                nst__avg_window_backward(dyr[j], d0, d1, j);
         }
-        zero_last_row(plane, h, w);
+        nst__pool_zero_dropped(plane, h, w);
     }
 }
 
@@ -124,16 +105,6 @@ static inline __m256 window_max(__m256 x00, __m256 x01, __m256 x10,
         gt[q] = _mm256_cmp_ps(next[q], best, _CMP_GT_OQ);
         best = _mm256_blendv_ps(best, next[q], gt[q]);
     }
-    return best;
-}
-
-static inline int argmax2x2(const float *x0, const float *x1, int j)
-{
-    const float v[4] = {x0[2 * j], x0[2 * j + 1], x1[2 * j], x1[2 * j + 1]};
-    int best = 0;
-    for (int q = 1; q < 4; q++)
-        if (v[q] > v[best])
-            best = q;
     return best;
 }
 
@@ -156,10 +127,8 @@ void nst_f32_maxpool2x2__avx2(const float *x, int c, int h, int w, float *y)
                                  swap_mid(window_max(l0, r0, l1, r1, gt)));
             }
             // leftovers
-            for (; j < pw; j++) {
-                const int q = argmax2x2(x0, x1, j);
-                yr[j] = (q < 2 ? x0 : x1)[2 * j + (q & 1)];
-            }
+            for (; j < pw; j++)
+                yr[j] = nst__max_window(x0, x1, j);
         }
 }
 
@@ -197,13 +166,9 @@ void nst_f32_maxpool2x2_backward__avx2(const float *x, const float *dy, int c,
                 merge(d1 + 2 * j, g10, g11);
             }
             // leftovers
-            for (; j < pw; j++) {
-                const int q = argmax2x2(x0, x1, j);
-                d0[2 * j] = d0[2 * j + 1] = d1[2 * j] = d1[2 * j + 1] = 0.0f;
-                (q < 2 ? d0 : d1)[2 * j + (q & 1)] = dyr[j];
-            }
-            zero_last_column(d0, d1, w);
+            for (; j < pw; j++)
+                nst__max_window_backward(x0, x1, dyr[j], d0, d1, j);
         }
-        zero_last_row(plane, h, w);
+        nst__pool_zero_dropped(plane, h, w);
     }
 }

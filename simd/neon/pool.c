@@ -8,23 +8,9 @@
  * results are the same bits. */
 #include <arm_neon.h>
 #include <assert.h>
-#include <string.h>
 
+#include "../pool_window.h"
 #include "neon.h"
-
-/* Zero gradient for the dropped last column of the row pair (odd w) and,
- * once per plane, the dropped last row (odd h). */
-static inline void zero_last_column(float *d0, float *d1, int w)
-{
-    if (w & 1)
-        d0[w - 1] = d1[w - 1] = 0.0f;
-}
-
-static inline void zero_last_row(float *plane, int h, int w)
-{
-    if (h & 1)
-        memset(plane + (size_t)(h - 1) * w, 0, sizeof *plane * (size_t)w);
-}
 
 void nst_f32_avgpool2x2__neon(const float *x, int c, int h, int w, float *y)
 {
@@ -46,8 +32,7 @@ void nst_f32_avgpool2x2__neon(const float *x, int c, int h, int w, float *y)
             }
             // leftovers
             for (; j < pw; j++)
-                yr[j] = 0.25f * ((x0[2 * j] + x0[2 * j + 1]) +
-                                 (x1[2 * j] + x1[2 * j + 1]));
+                yr[j] = nst__avg_window(x0, x1, j);
         }
 }
 
@@ -71,14 +56,10 @@ void nst_f32_avgpool2x2_backward__neon(const float *dy, int c, int h, int w,
                 vst2q_f32(d1 + 2 * j, gg);
             }
             // leftovers
-            for (; j < pw; j++) {
-                const float g = 0.25f * dyr[j];
-                d0[2 * j] = d0[2 * j + 1] = g;
-                d1[2 * j] = d1[2 * j + 1] = g;
-            }
-            zero_last_column(d0, d1, w);
+            for (; j < pw; j++)
+                nst__avg_window_backward(dyr[j], d0, d1, j);
         }
-        zero_last_row(plane, h, w);
+        nst__pool_zero_dropped(plane, h, w);
     }
 }
 
@@ -99,16 +80,6 @@ static inline float32x4_t window_max(float32x4x2_t top, float32x4x2_t bottom,
     return best;
 }
 
-static inline int argmax2x2(const float *x0, const float *x1, int j)
-{
-    const float v[4] = {x0[2 * j], x0[2 * j + 1], x1[2 * j], x1[2 * j + 1]};
-    int best = 0;
-    for (int q = 1; q < 4; q++)
-        if (v[q] > v[best])
-            best = q;
-    return best;
-}
-
 void nst_f32_maxpool2x2__neon(const float *x, int c, int h, int w, float *y)
 {
     assert(x && y && c > 0 && h > 0 && w > 0);
@@ -126,10 +97,8 @@ void nst_f32_maxpool2x2__neon(const float *x, int c, int h, int w, float *y)
                                              vld2q_f32(x1 + 2 * j), gt));
             }
             // leftovers
-            for (; j < pw; j++) {
-                const int q = argmax2x2(x0, x1, j);
-                yr[j] = (q < 2 ? x0 : x1)[2 * j + (q & 1)];
-            }
+            for (; j < pw; j++)
+                yr[j] = nst__max_window(x0, x1, j);
         }
 }
 
@@ -172,13 +141,9 @@ void nst_f32_maxpool2x2_backward__neon(const float *x, const float *dy, int c,
                 vst2q_f32(d1 + 2 * j, bottom);
             }
             // leftovers
-            for (; j < pw; j++) {
-                const int q = argmax2x2(x0, x1, j);
-                d0[2 * j] = d0[2 * j + 1] = d1[2 * j] = d1[2 * j + 1] = 0.0f;
-                (q < 2 ? d0 : d1)[2 * j + (q & 1)] = dyr[j];
-            }
-            zero_last_column(d0, d1, w);
+            for (; j < pw; j++)
+                nst__max_window_backward(x0, x1, dyr[j], d0, d1, j);
         }
-        zero_last_row(plane, h, w);
+        nst__pool_zero_dropped(plane, h, w);
     }
 }
