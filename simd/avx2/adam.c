@@ -1,24 +1,20 @@
-/* One Adam step with AVX2, 8 values at a time. The moments are updated
- * with the scalar kernel's float operations (no FMA), so they come out the
- * same bits; the step is formed in float as (lr / c1) m /
- * (sqrt(v) / sqrt(c2) + eps), about 4 roundings instead of the scalar
- * kernel's one. */
+/* One Adam step with AVX2, 8 values at a time, in the float form of
+ * ../adam_float_step.h (the moments bit-identical to the scalar kernel's). */
 #include <assert.h>
 #include <immintrin.h>
-#include <math.h>
 
+#include "../adam_float_step.h"
 #include "avx2.h"
 
 void nst_f32_adam_update__avx2(const nst_adam_coeffs *p, float *x, float *m,
                                float *v, const float *g, size_t n)
 {
     assert(p && x && m && v && g);
-    const float lr1 = (float)(p->lr / p->c1);
-    const float rs2 = (float)(1.0 / sqrt(p->c2)), eps = (float)p->eps;
+    const nst__adam_float f = nst__adam_float_form(p);
     const __m256 b1 = _mm256_set1_ps(p->b1), b2 = _mm256_set1_ps(p->b2);
     const __m256 k1 = _mm256_set1_ps(p->k1), k2 = _mm256_set1_ps(p->k2);
-    const __m256 lr1v = _mm256_set1_ps(lr1), rs2v = _mm256_set1_ps(rs2);
-    const __m256 epsv = _mm256_set1_ps(eps);
+    const __m256 lr1v = _mm256_set1_ps(f.lr1), rs2v = _mm256_set1_ps(f.rs2);
+    const __m256 epsv = _mm256_set1_ps(f.eps);
     const size_t n8 = n / 8 * 8;
 
 #pragma omp parallel for schedule(static)
@@ -37,9 +33,6 @@ void nst_f32_adam_update__avx2(const nst_adam_coeffs *p, float *x, float *m,
         _mm256_storeu_ps(x + i, _mm256_sub_ps(_mm256_loadu_ps(x + i), step));
     }
     // leftovers
-    for (size_t i = n8; i < n; i++) {
-        m[i] = p->b1 * m[i] + p->k1 * g[i];
-        v[i] = p->b2 * v[i] + p->k2 * g[i] * g[i];
-        x[i] -= lr1 * m[i] / (sqrtf(v[i]) * rs2 + eps);
-    }
+    for (size_t i = n8; i < n; i++)
+        nst__adam_float_one(p, f, x + i, m + i, v + i, g[i]);
 }

@@ -39,6 +39,7 @@
 #endif
 
 #include "../../src/error.h"
+#include "gemm_6x16.h"
 
 enum {
     MR = 6,          /* output channels per micro-tile */
@@ -239,42 +240,13 @@ void nst_conv_release__avx2(nst_conv *c)
 static void gemm_6x16(int k, const float *a, const float *b, float *c,
                       size_t ldc)
 {
-    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00;
-    __m256 c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-    __m256 c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-    for (int p = 0; p < k; p++, a += MR, b += NR) {
-        const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
-        __m256 ai = _mm256_broadcast_ss(a + 0);
-        c00 = _mm256_fmadd_ps(ai, b0, c00);
-        c01 = _mm256_fmadd_ps(ai, b1, c01);
-        ai = _mm256_broadcast_ss(a + 1);
-        c10 = _mm256_fmadd_ps(ai, b0, c10);
-        c11 = _mm256_fmadd_ps(ai, b1, c11);
-        ai = _mm256_broadcast_ss(a + 2);
-        c20 = _mm256_fmadd_ps(ai, b0, c20);
-        c21 = _mm256_fmadd_ps(ai, b1, c21);
-        ai = _mm256_broadcast_ss(a + 3);
-        c30 = _mm256_fmadd_ps(ai, b0, c30);
-        c31 = _mm256_fmadd_ps(ai, b1, c31);
-        ai = _mm256_broadcast_ss(a + 4);
-        c40 = _mm256_fmadd_ps(ai, b0, c40);
-        c41 = _mm256_fmadd_ps(ai, b1, c41);
-        ai = _mm256_broadcast_ss(a + 5);
-        c50 = _mm256_fmadd_ps(ai, b0, c50);
-        c51 = _mm256_fmadd_ps(ai, b1, c51);
+    _Static_assert(MR == 6 && NR == 16, "the register block is 6 x 16");
+    __m256 acc[6][2];
+    nst__gemm_6x16_avx2(k, a, b, acc);
+    for (int r = 0; r < 6; r++) {
+        _mm256_store_ps(c + r * ldc, acc[r][0]);
+        _mm256_store_ps(c + r * ldc + 8, acc[r][1]);
     }
-    _mm256_store_ps(c + 0 * ldc, c00);
-    _mm256_store_ps(c + 0 * ldc + 8, c01);
-    _mm256_store_ps(c + 1 * ldc, c10);
-    _mm256_store_ps(c + 1 * ldc + 8, c11);
-    _mm256_store_ps(c + 2 * ldc, c20);
-    _mm256_store_ps(c + 2 * ldc + 8, c21);
-    _mm256_store_ps(c + 3 * ldc, c30);
-    _mm256_store_ps(c + 3 * ldc + 8, c31);
-    _mm256_store_ps(c + 4 * ldc, c40);
-    _mm256_store_ps(c + 4 * ldc + 8, c41);
-    _mm256_store_ps(c + 5 * ldc, c50);
-    _mm256_store_ps(c + 5 * ldc + 8, c51);
 }
 
 /* The in-lane 4x4 transpose of (r0 r1 r2 r3) (see the top of the file). */

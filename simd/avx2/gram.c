@@ -15,6 +15,7 @@
 
 #include "../gram_driver.h"
 #include "avx2.h"
+#include "gemm_6x16.h"
 
 enum {
     MR = 4,    /* rows of a G tile (broadcasts) */
@@ -166,35 +167,10 @@ enum {
 static void gemm_6x16(const float *a, const float *b, int kn, float scale,
                       float *t, size_t ldt)
 {
-    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00;
-    __m256 c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-    __m256 c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-    for (int k = 0; k < kn; k++) {
-        const __m256 v0 = _mm256_load_ps(b), v1 = _mm256_load_ps(b + 8);
-        __m256 s = _mm256_broadcast_ss(a + 0);
-        c00 = _mm256_fmadd_ps(s, v0, c00);
-        c01 = _mm256_fmadd_ps(s, v1, c01);
-        s = _mm256_broadcast_ss(a + 1);
-        c10 = _mm256_fmadd_ps(s, v0, c10);
-        c11 = _mm256_fmadd_ps(s, v1, c11);
-        s = _mm256_broadcast_ss(a + 2);
-        c20 = _mm256_fmadd_ps(s, v0, c20);
-        c21 = _mm256_fmadd_ps(s, v1, c21);
-        s = _mm256_broadcast_ss(a + 3);
-        c30 = _mm256_fmadd_ps(s, v0, c30);
-        c31 = _mm256_fmadd_ps(s, v1, c31);
-        s = _mm256_broadcast_ss(a + 4);
-        c40 = _mm256_fmadd_ps(s, v0, c40);
-        c41 = _mm256_fmadd_ps(s, v1, c41);
-        s = _mm256_broadcast_ss(a + 5);
-        c50 = _mm256_fmadd_ps(s, v0, c50);
-        c51 = _mm256_fmadd_ps(s, v1, c51);
-        a += BMR;
-        b += BNR;
-    }
+    _Static_assert(BMR == 6 && BNR == 16, "the register block is 6 x 16");
+    __m256 acc[6][2];
+    nst__gemm_6x16_avx2(kn, a, b, acc);
     const __m256 vs = _mm256_set1_ps(scale);
-    __m256 acc[BMR][2] = {{c00, c01}, {c10, c11}, {c20, c21},
-                          {c30, c31}, {c40, c41}, {c50, c51}};
     for (int r = 0; r < BMR; r++)
         for (int q = 0; q < 2; q++) {
             float *p = t + r * ldt + q * 8;

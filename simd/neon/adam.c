@@ -1,24 +1,20 @@
-/* One Adam step with NEON, 4 values at a time. The moments are updated
- * with the scalar kernel's float operations (separate multiply and add, no
- * fused multiply-add), so they come out the same bits; the step is formed
- * in float as (lr / c1) m / (sqrt(v) / sqrt(c2) + eps), about 4 roundings
- * instead of the scalar kernel's one. */
+/* One Adam step with NEON, 4 values at a time, in the float form of
+ * ../adam_float_step.h (the moments bit-identical to the scalar kernel's). */
 #include <arm_neon.h>
 #include <assert.h>
-#include <math.h>
 
+#include "../adam_float_step.h"
 #include "neon.h"
 
 void nst_f32_adam_update__neon(const nst_adam_coeffs *p, float *x, float *m,
                                float *v, const float *g, size_t n)
 {
     assert(p && x && m && v && g);
-    const float lr1 = (float)(p->lr / p->c1);
-    const float rs2 = (float)(1.0 / sqrt(p->c2)), eps = (float)p->eps;
+    const nst__adam_float f = nst__adam_float_form(p);
     const float32x4_t b1 = vdupq_n_f32(p->b1), b2 = vdupq_n_f32(p->b2);
     const float32x4_t k1 = vdupq_n_f32(p->k1), k2 = vdupq_n_f32(p->k2);
-    const float32x4_t lr1v = vdupq_n_f32(lr1), rs2v = vdupq_n_f32(rs2);
-    const float32x4_t epsv = vdupq_n_f32(eps);
+    const float32x4_t lr1v = vdupq_n_f32(f.lr1), rs2v = vdupq_n_f32(f.rs2);
+    const float32x4_t epsv = vdupq_n_f32(f.eps);
     const size_t n4 = n / 4 * 4;
 
 #pragma omp parallel for schedule(static)
@@ -36,9 +32,6 @@ void nst_f32_adam_update__neon(const nst_adam_coeffs *p, float *x, float *m,
         vst1q_f32(x + i, vsubq_f32(vld1q_f32(x + i), step));
     }
     // leftovers
-    for (size_t i = n4; i < n; i++) {
-        m[i] = p->b1 * m[i] + p->k1 * g[i];
-        v[i] = p->b2 * v[i] + p->k2 * g[i] * g[i];
-        x[i] -= lr1 * m[i] / (sqrtf(v[i]) * rs2 + eps);
-    }
+    for (size_t i = n4; i < n; i++)
+        nst__adam_float_one(p, f, x + i, m + i, v + i, g[i]);
 }
