@@ -127,12 +127,12 @@ int nst_image_resize(const nst_image *in, int w, int h, nst_image *out)
         return -1;
     }
     /* NaN fails v > 0 and becomes 0. */
-#pragma omp simd
-    for (size_t i = 0; i < (size_t)3 * (size_t)w * (size_t)h; i++) {
-        float v = out->data[i];
-        v = v > 0.0f ? v : 0.0f;
+    float *d = out->data;
+    const size_t n = (size_t)3 * (size_t)w * (size_t)h;
+    for (size_t i = 0; i < n; i++) {
+        float v = d[i] > 0.0f ? d[i] : 0.0f;
         v = v < 255.0f ? v : 255.0f;
-        out->data[i] = (float)(int)(v + 0.5f);
+        d[i] = (float)(int)(v + 0.5f);
     }
     return 0;
 }

@@ -53,12 +53,12 @@ static int clamp_index(int i, int n)
 
 /* Weights taking n samples to m. Output j sits at u = (j + 0.5) n/m - 0.5;
  * input i gets k((i - u) / s) with s = max(1, n/m), so the kernel's
- * support |i - u| < 2s covers at least four input and four output
- * spacings. Samples past either end are the edge sample repeated: their
- * weight is added to it. The weights are divided by their sum, and zero
- * weights at either end of a list dropped (an unchanged size gives the
- * single weight 1). -1 on out-of-memory, with whatever was allocated left
- * in f for axis_free. */
+ * support |i - u| < 2s spans four input spacings when enlarging and four
+ * output spacings when shrinking. Samples past either end are the edge
+ * sample repeated: their weight is added to it. The weights are divided by
+ * their sum, and zero weights at either end of a list dropped (an
+ * unchanged size gives the single weight 1). -1 on out-of-memory, with
+ * whatever was allocated left in f for axis_free. */
 static int axis_init(axis_filter *f, int n, int m)
 {
     const double scale = (double)n / m, s = scale > 1 ? scale : 1;

@@ -498,46 +498,45 @@ START_TEST(bad_sizes_fail_and_leave_the_output_alone)
 }
 END_TEST
 
+static const char *const real_images[] = {
+    "images/content_tubingen.jpg", "images/content_golden_gate.jpg",
+    "images/style_starry_night.jpg", "images/style_the_scream.jpg",
+};
+
 START_TEST(real_images_fit_every_size)
 {
-    /* Every --size the program accepts up to 1100 (every 37th, and the
-     * sizes that broke the previous resampler, when NST_TEST_QUICK is set):
-     * no failure, the fitted dimensions, and whole values in [0, 255]. */
-    static const char *const names[] = {
-        "images/content_tubingen.jpg", "images/content_golden_gate.jpg",
-        "images/style_starry_night.jpg", "images/style_the_scream.jpg",
-    };
-    const int quick = getenv("NST_TEST_QUICK") != NULL;
-    for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
-        char path[4096];
-        if (!tu_shared(names[k], path, sizeof path)) {
-            printf("SKIP %s: not found (set NST_SHARED)\n", names[k]);
-            continue;
-        }
-        nst_image img;
-        ck_assert_msg(nst_image_load(path, &img) == 0, "%s",
-                      nst_failure_reason());
-        for (int size = 16; size <= 1100; size++) {
-            if (quick && size % 37 != 0 && size != 100 && size != 700)
-                continue;
-            nst_image out;
-            int w, h;
-            nst_image_fit_size(img.w, img.h, size, &w, &h);
-            ck_assert_msg(nst_image_fit(&img, size, &out) == 0,
-                          "%s at %d: %s", path, size, nst_failure_reason());
-            ck_assert_msg(out.w == w && out.h == h,
-                          "%s at %d: %dx%d, expected %dx%d", path, size,
-                          out.w, out.h, w, h);
-            for (size_t i = 0; i < (size_t)3 * w * h; i++) {
-                const float v = out.data[i];
-                if (!(v >= 0 && v <= 255 && v == floorf(v)))
-                    ck_abort_msg("%s at %d: value %zu is %g", path, size, i,
-                                 (double)v);
-            }
-            nst_image_free(&out);
-        }
-        nst_image_free(&img);
+    /* Every --size from 16 to 1100 (with NST_TEST_QUICK, every 101st and
+     * 100 and 700, ratios an earlier resampler aborted on): no failure, the
+     * fitted dimensions, and whole values in [0, 255]. One image per test,
+     * so each has its own time limit. */
+    char path[4096];
+    if (!tu_shared(real_images[_i], path, sizeof path)) {
+        printf("SKIP %s: not found (set NST_SHARED)\n", real_images[_i]);
+        return;
     }
+    const int quick = getenv("NST_TEST_QUICK") != NULL;
+    nst_image img;
+    ck_assert_msg(nst_image_load(path, &img) == 0, "%s", nst_failure_reason());
+    for (int size = 16; size <= 1100; size++) {
+        if (quick && size % 101 != 0 && size != 100 && size != 700)
+            continue;
+        nst_image out;
+        int w, h;
+        nst_image_fit_size(img.w, img.h, size, &w, &h);
+        ck_assert_msg(nst_image_fit(&img, size, &out) == 0, "%s at %d: %s",
+                      path, size, nst_failure_reason());
+        ck_assert_msg(out.w == w && out.h == h,
+                      "%s at %d: %dx%d, expected %dx%d", path, size, out.w,
+                      out.h, w, h);
+        for (size_t i = 0; i < (size_t)3 * w * h; i++) {
+            const float v = out.data[i];
+            if (!(v >= 0 && v <= 255 && v == floorf(v)))
+                ck_abort_msg("%s at %d: value %zu is %g", path, size, i,
+                             (double)v);
+        }
+        nst_image_free(&out);
+    }
+    nst_image_free(&img);
 }
 END_TEST
 
@@ -559,7 +558,8 @@ int main(void)
     tcase_add_test(prop, bad_sizes_fail_and_leave_the_output_alone);
     suite_add_tcase(s, prop);
     TCase *real = tcase_create("real_images");
-    tcase_add_test(real, real_images_fit_every_size);
+    tcase_add_loop_test(real, real_images_fit_every_size, 0,
+                        sizeof real_images / sizeof *real_images);
     suite_add_tcase(s, real);
     return tu_run_suite(s);
 }
