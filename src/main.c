@@ -277,7 +277,9 @@ int main(int argc, char **argv)
         omp_set_num_threads(threads);
     const nst_kernels *k = nst_kernels_best();
     if (!k) {
-        fprintf(stderr, "nst: %s\n", nst_failure_reason());
+        fprintf(stderr, "nst: NST_ISA=%s: this build or this CPU cannot run "
+                        "it (choose scalar, avx2 or neon)\n",
+                getenv("NST_ISA"));
         return 1;
     }
     if (version) {
