@@ -254,6 +254,19 @@ START_TEST(bad_inputs_fail_cleanly)
 }
 END_TEST
 
+/* The kernel table is picked in simd/, which reports by status only; the
+ * program says what is wrong with NST_ISA. */
+START_TEST(unavailable_isa_fails_cleanly)
+{
+    char err[4096];
+    ck_assert_int_eq(setenv("NST_ISA", "bogus", 1), 0);
+    const int rc = run("--version", err, sizeof err);
+    unsetenv("NST_ISA");
+    ck_assert_msg(rc == 1, "exit %d: %s", rc, err);
+    assert_one_line_naming(err, "NST_ISA=bogus");
+}
+END_TEST
+
 int main(void)
 {
     find_data();
@@ -270,6 +283,7 @@ int main(void)
     tcase_add_test(tc, same_seed_same_bytes_any_threads);
     tcase_add_test(tc, batch_pairs_every_content_with_every_style);
     tcase_add_test(tc, bad_inputs_fail_cleanly);
+    tcase_add_test(tc, unavailable_isa_fails_cleanly);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
