@@ -24,6 +24,10 @@ typedef struct npzw_array {
     uint64_t hole_bytes;   /* if set: no values; a hole of this many bytes
                               (a sparse file) follows the .npy header, and
                               the entry's CRC-32 covers the header only */
+    uint64_t zero_mib;     /* if set (deflated archives only): no values;
+                              this many MiB of zeros follow the header, and
+                              cost about 1 KiB each in the file (a deflate
+                              bomb) */
 } npzw_array;
 
 typedef struct npzw_options {
