@@ -438,3 +438,16 @@ int npzw_spit(const char *path, const unsigned char *buf, size_t size)
         rc = -1;
     return rc;
 }
+
+int npzw_write_bomb(const char *path, uint64_t mib)
+{
+    static const double none[1];
+    npzw_array a[2] = {
+        {.name = "conv1_1_W", .descr = "<f4", .ndim = 4,
+         .shape = {3, 3, 3, (int64_t)(mib << 20) / 108}, .zero_mib = mib},
+        {.name = "conv1_1_b", .descr = "<f4", .ndim = 1, .shape = {0},
+         .values = none},
+    };
+    npzw_options o = {.method = 8};
+    return mib % 27 ? -1 : npzw_write(path, a, 2, &o, NULL);
+}

@@ -57,6 +57,11 @@ typedef struct npzw_layout {
 int npzw_write(const char *path, const npzw_array *a, int n,
                const npzw_options *o, npzw_layout *layout);
 
+/* A deflate bomb shaped like VGG weights: conv1_1_W of shape
+ * (3,3,3,n) holding mib MiB of zeros (mib a multiple of 27, so that n is
+ * whole), deflated into about mib KiB, and an empty conv1_1_b. 0 or -1. */
+int npzw_write_bomb(const char *path, uint64_t mib);
+
 /* The .npy bytes of one array (version 1..3), malloc'd; NULL on failure. */
 unsigned char *npzw_npy(const npzw_array *a, int version, size_t *size);
 
