@@ -128,8 +128,10 @@ nst_objective *nst_objective_create(const nst_vgg *net,
         nst_fail("objective: out of memory for the Gram scratch");
         goto fail;
     }
-    if (nst_vgg_acts_alloc(net, h, w, &o->acts) != 0)
+    if (nst_vgg_acts_alloc(net, h, w, &o->acts) != 0) {
+        nst_fail("content image: %s", nst_failure_reason());
         goto fail;
+    }
     if (spec->n_content) {
         if (nst_vgg_forward(net, o->ctx, content, o->n_layers, &o->acts) != 0)
             goto fail;
