@@ -3,7 +3,9 @@
  * kernels, on the real weights. Each set is tested against the
  * double-precision reference piece by piece elsewhere (check_kernels,
  * check_forward, check_grad); this checks that they also agree with each
- * other through the whole chain the program runs. */
+ * other through the whole chain the program runs (for the scalar set: that
+ * a second run reproduces the first). check_differential does the same
+ * over random configurations. */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
