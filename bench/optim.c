@@ -7,12 +7,13 @@
  *
  * An evaluation is one forward and backward pass. Adam's 300 steps take
  * 300 of them, plus one for the final loss; L-BFGS's row k is its k-th
- * evaluation after the one of the start.
+ * evaluation after the one of the start. Every row is printed, so the count
+ * for any other target can be read off too.
  *
  * Usage: optim [size [evaluations [history [first_step [target]]]]]
- * (default 256 150 NST_LBFGS_DEFAULT_HISTORY 4). With a target loss, Adam
- * is not run. The weights: $NST_WEIGHTS, else an .npz in vgg/ or
- * ../shared/vgg/;
+ * (defaults 256, 150, NST_LBFGS_DEFAULT_HISTORY, NST_LBFGS_IMAGE_FIRST_STEP).
+ * With a target loss, Adam is not run. The weights: $NST_WEIGHTS, else an
+ * .npz in vgg/ or ../shared/vgg/;
  * the images: $NST_SHARED/images, else ../shared/images. */
 #include <math.h>
 #include <stdio.h>
@@ -117,8 +118,7 @@ static int run_adam(const problem *p, double *final)
     for (int it = 0; it <= ADAM_STEPS; it++) {
         nst_losses l;
         nst_objective_eval(p->obj, x, &l, it < ADAM_STEPS ? g : NULL);
-        if (it % 25 == 0)
-            printf("adam  %4d %.9g  (%.0f s)\n", it, l.total, nst_now() - t0);
+        printf("adam  %4d %.9g  (%.0f s)\n", it, l.total, nst_now() - t0);
         fflush(stdout);
         *final = l.total;
         if (it == ADAM_STEPS)
@@ -159,8 +159,7 @@ static int run_lbfgs(const problem *p, int evals, int history,
             best = r.loss;
         if (reached < 0 && best <= target)
             reached = e;
-        if (e % 25 == 0 || e == reached)
-            printf("lbfgs %4d %.9g  (best %.9g, %d rejected, %.0f s)\n", e,
+        printf("lbfgs %4d %.9g  (best %.9g, %d rejected, %.0f s)\n", e,
                    r.loss, best, rejected, nst_now() - t0);
         fflush(stdout);
         if (r.done) {
@@ -186,7 +185,8 @@ int main(int argc, char **argv)
     const int size = argc > 1 ? atoi(argv[1]) : 256;
     const int evals = argc > 2 ? atoi(argv[2]) : 150;
     const int history = argc > 3 ? atoi(argv[3]) : NST_LBFGS_DEFAULT_HISTORY;
-    const double first_step = argc > 4 ? atof(argv[4]) : 4.0;
+    const double first_step =
+        argc > 4 ? atof(argv[4]) : NST_LBFGS_IMAGE_FIRST_STEP;
     double target = argc > 5 ? atof(argv[5]) : NAN;
     problem p = {0};
     if (size < 16 || evals < 1 || problem_load(&p, size) != 0 ||

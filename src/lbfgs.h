@@ -7,6 +7,9 @@
  * once, so a caller's loop counts evaluations the way Adam's loop counts
  * steps, one log row per call:
  *
+ *     // lo, hi: the pixel box, -mean_c and 255 - mean_c for each value
+ *     // of channel c; eval: nst_objective_eval, its total as the loss
+ *     const nst_lbfgs_params params = {history, NST_LBFGS_IMAGE_FIRST_STEP};
  *     nst_lbfgs *opt = nst_lbfgs_create(n, lo, hi, &params, eval, ctx);
  *     for (int it = 0; it <= evals; it++) {       // row 0: the start
  *         nst_lbfgs_report r;
@@ -23,7 +26,7 @@
  * loss, and r.accepted says whether it passed the sufficient-decrease test
  * and became the new x. So x always holds the best image found so far, its
  * loss falls from accepted row to accepted row, and a rejected row's loss
- * is higher than the last accepted one. The trial and its gradient live in
+ * fell too little or rose (usually the latter). The trial and its gradient live in
  * the optimiser's own buffers; eval may keep its own details of the last
  * evaluation (e.g. the content, style and tv parts) in ctx.
  *
@@ -45,6 +48,8 @@ typedef int (*nst_lbfgs_fn)(void *ctx, const float *x, double *loss,
  * measurements in docs/benchmarks.md. */
 #define NST_LBFGS_DEFAULT_HISTORY 10
 #define NST_LBFGS_MAX_HISTORY 100
+/* first_step for a style-transfer image, in pixel levels (measured too). */
+#define NST_LBFGS_IMAGE_FIRST_STEP 16.0
 
 typedef struct nst_lbfgs_params {
     int history;       /* pairs (s, y) kept: 1 .. NST_LBFGS_MAX_HISTORY */

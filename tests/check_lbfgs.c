@@ -489,7 +489,8 @@ static void real_optimise(real_run *rr, const float *start, double *loss,
 {
     const size_t n = 3 * (size_t)rr->w * rr->h;
     memcpy(rr->x, start, n * sizeof *start);
-    const nst_lbfgs_params prm = {NST_LBFGS_DEFAULT_HISTORY, 4.0};
+    const nst_lbfgs_params prm = {NST_LBFGS_DEFAULT_HISTORY,
+                                 NST_LBFGS_IMAGE_FIRST_STEP};
     nst_lbfgs *o = nst_lbfgs_create(n, rr->lo, rr->hi, &prm, real_eval, rr);
     ck_assert_msg(o, "%s", nst_failure_reason());
     for (int e = 0; e < REAL_EVALS; e++) {
