@@ -129,7 +129,8 @@ int nst_guard_check(nst_guard *g)
     for (size_t i = 0, end; i < g->n; i = end) {
         /* files[i, end) are one file, in the order given. */
         const struct nst_guard_file *output = NULL;
-        for (end = i; end < g->n && compare_id(&g->files[i], &g->files[end]) == 0;
+        for (end = i;
+             end < g->n && compare_id(&g->files[i], &g->files[end]) == 0;
              end++)
             if (!output && g->files[end].output)
                 output = &g->files[end];

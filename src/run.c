@@ -86,9 +86,8 @@ static int guard_outputs(nst_guard *g, const nst_options *o,
 }
 
 /* Runs one pair. The number of updates made (fewer than --iters after
- * SIGINT: the image so far is then the result), or -1 with a reason and
- * nothing of this pair written but snapshots. "wrote OUT" only once the
- * result and the log are in place. */
+ * SIGINT: the image so far is then the result), or -1 with a reason.
+ * "wrote OUT" only once the result and the log are in place. */
 static int transfer(const nst_options *o, const nst_network *net,
                     const pair_job *job, int side)
 {
@@ -180,8 +179,13 @@ int nst_run_single(const nst_options *o, const nst_kernels *k)
         return nst_fail("%s: unknown image type (use .png, .jpg or .jpeg)",
                         o->out);
     char prefix[PATH_MAX];
-    pair_job job = {.content = o->content, .style = o->style, .out = o->out,
-                    .out_role = "--out", .snap_prefix = prefix, .log = o->log_path, .label = ""};
+    pair_job job = {.content = o->content,
+                    .style = o->style,
+                    .out = o->out,
+                    .out_role = "--out",
+                    .snap_prefix = prefix,
+                    .log = o->log_path,
+                    .label = ""};
     int side = 0;
     if (style_side(o, o->style, &side) != 0 ||
         split_extension(o->out, prefix, sizeof prefix, &job.snap_ext) != 0)
@@ -270,8 +274,15 @@ static int guard_batch(const nst_options *o, const nst_batch *b)
     return rc;
 }
 
+static void free_reasons(char **why, int n)
+{
+    for (int i = 0; why && i < n; i++)
+        free(why[i]);
+    free(why);
+}
+
 /* Why each image cannot be used (NULL: it can), found by loading and
- * sizing it as a run would. */
+ * sizing it as a run would. NULL on out-of-memory. */
 static char **check_images(const nst_network *net, char *const *paths, int n,
                            int longest)
 {
@@ -280,17 +291,12 @@ static char **check_images(const nst_network *net, char *const *paths, int n,
         nst_image img;
         if (load_image(net, paths[i], longest, &img) == 0)
             nst_image_free(&img);
-        else if (!(why[i] = strdup(nst_failure_reason())))
-            why[i] = strdup("out of memory");
+        else if (!(why[i] = strdup(nst_failure_reason()))) {
+            free_reasons(why, i);
+            return NULL;
+        }
     }
     return why;
-}
-
-static void free_reasons(char **why, int n)
-{
-    for (int i = 0; why && i < n; i++)
-        free(why[i]);
-    free(why);
 }
 
 /* Why pair i is skipped (an image of it cannot be used), or NULL. */

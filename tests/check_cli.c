@@ -273,17 +273,24 @@ START_TEST(outputs_that_are_inputs_are_refused)
 }
 END_TEST
 
+/* An existing file at path with known bytes, and a copy to compare with. */
+static void make_precious(const char *path, const char *copy)
+{
+    char cmd[20000];
+    snprintf(cmd, sizeof cmd, "echo precious > '%s' && cp '%s' '%s'", path,
+             path, copy);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
 /* --log equal to --out (directly or not yet existing) or to a snapshot:
  * the image would be replaced by the CSV. */
 START_TEST(log_equal_to_an_output_is_refused)
 {
-    char dir[4096], args[40000], keep[4200], orig[4200], cmd[20000];
+    char dir[4096], args[40000], keep[4200], orig[4200];
     tu_tmpdir("cli_log_is_out", dir, sizeof dir);
     snprintf(keep, sizeof keep, "%s/keep.png", dir);
     snprintf(orig, sizeof orig, "%s/orig.png", dir);
-    snprintf(cmd, sizeof cmd, "echo precious > '%s' && cp '%s' '%s'", keep,
-             keep, orig);
-    ck_assert_int_eq(system(cmd), 0);
+    make_precious(keep, orig);
     snprintf(args, sizeof args, "--content '%s' --out '%s' --log '%s'",
              content, keep, keep);
     assert_refused(dir, 2, args, "keep.png", keep, orig);
@@ -460,27 +467,24 @@ END_TEST
 START_TEST(sigterm_leaves_nothing_behind)
 {
     char dir[4096], args[40000], out[4200], orig[4200], errf[4200],
-        snap[4200], cmd[20000];
+        snap[4200], log[4200];
     tu_tmpdir("cli_sigterm", dir, sizeof dir);
     snprintf(out, sizeof out, "%s/out.png", dir);
     snprintf(orig, sizeof orig, "%s.orig", dir);
     snprintf(errf, sizeof errf, "%s.err", dir);
     snprintf(snap, sizeof snap, "%s/out_iter_0002.png", dir);
-    snprintf(cmd, sizeof cmd, "echo precious > '%s' && cp '%s' '%s'", out,
-             out, orig);
-    ck_assert_int_eq(system(cmd), 0);
+    snprintf(log, sizeof log, "%s/loss.csv", dir);
+    make_precious(out, orig);
     snprintf(args, sizeof args,
              "--content '%s' --style '%s' --weights '%s' --out '%s' "
-             "--log '%s/loss.csv' --save-every 1 --size 32 --iters 5000 "
-             "--quiet",
-             content, style, weights, out, dir);
+             "--log '%s' --save-every 1 --size 32 --iters 5000 --quiet",
+             content, style, weights, out, log);
     pid_t pid = tu_nst_start(args, errf);
     wait_for_file(snap, 0);
     ck_assert_int_eq(kill(pid, SIGTERM), 0);
     ck_assert_int_eq(tu_nst_wait(pid), 143);
     ck_assert_msg(tu_same_bytes(out, orig), "the old result changed");
-    snprintf(cmd, sizeof cmd, "%s/loss.csv", dir);
-    ck_assert_int_eq(tu_file_size(cmd), -1);
+    ck_assert_int_eq(tu_file_size(log), -1);
     ck_assert_int_eq(hidden_files(dir), 0);
 }
 END_TEST
