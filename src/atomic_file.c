@@ -14,6 +14,8 @@
  * handler to delete. A slot holds a pointer to an nst_atomic_file's tmp;
  * lock-free atomic pointers are safe to read in a handler on any thread. */
 #define MAX_TEMPS 16
+_Static_assert(ATOMIC_POINTER_LOCK_FREE == 2,
+               "a signal handler can read the list only if it is lock-free");
 static _Atomic(const char *) temps[MAX_TEMPS];
 
 static int list_temp(const char *tmp)
@@ -43,6 +45,8 @@ static int temp_name(const char *path, char *tmp, size_t size)
     const char *name = path + dir_len;
     if (!*name)
         return nst_fail("%s: not a file name", path);
+    if (strlen(name) > NAME_MAX)
+        return nst_fail("%s: file name longer than %d bytes", path, NAME_MAX);
     const int keep = (int)strnlen(name, NAME_MAX - 8); /* "." ".XXXXXX" */
     if (snprintf(tmp, size, "%.*s.%.*s.XXXXXX", dir_len, path, keep, name) >=
         (int)size)

@@ -158,6 +158,19 @@ static int interrupted_status(void)
     return sig ? 128 + sig : 0;
 }
 
+/* Checks that the snapshot with the longest name could be written. */
+static int probe_snapshots(const nst_options *o, const pair_job *job)
+{
+    if (o->save_every <= 0 || o->save_every >= o->iters)
+        return 0;
+    const int last = (o->iters - 1) / o->save_every * o->save_every;
+    char path[PATH_MAX];
+    if (nst_snapshot_path(job->snap_prefix, job->snap_ext, last, path,
+                          sizeof path) != 0)
+        return -1;
+    return nst_atomic_probe(path);
+}
+
 /* Snapshot names for out: OUT-minus-extension_iter_ and the extension. */
 static int split_extension(const char *out, char *prefix, size_t size,
                            const char **ext)
@@ -200,7 +213,8 @@ int nst_run_single(const nst_options *o, const nst_kernels *k)
                  : 0;
     nst_guard_free(&g);
     if (rc != 0 || nst_atomic_probe(o->out) != 0 ||
-        (o->log_path && nst_atomic_probe(o->log_path) != 0))
+        (o->log_path && nst_atomic_probe(o->log_path) != 0) ||
+        probe_snapshots(o, &job) != 0)
         return -1;
     nst_network net;
     if (load_network(&net, o, k) != 0)

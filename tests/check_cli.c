@@ -339,7 +339,7 @@ START_TEST(existing_outputs_keep_their_mode)
 END_TEST
 
 /* A file name of NAME_MAX (255) bytes works: the temporary name beside it
- * must not be longer. */
+ * must not be longer. A longer one is refused up front. */
 START_TEST(longest_file_name_is_written)
 {
     char dir[4096], args[40000], err[8192], out[4600], log[4600], name[256];
@@ -357,6 +357,16 @@ START_TEST(longest_file_name_is_written)
     ck_assert_int_eq(nst_image_load(out, &img), 0);
     nst_image_free(&img);
     ck_assert_int_gt(tu_file_size(log), 0);
+    /* Snapshots' names would be longer: refused before any work. */
+    ck_assert_int_eq(unlink(out), 0);
+    snprintf(args, sizeof args,
+             "--content '%s' --style '%s' --weights '%s' --out '%s' "
+             "--save-every 1 --size 32 --iters 2 --quiet",
+             content, style, weights, out);
+    ck_assert_int_eq(tu_nst(args, err, sizeof err), 1);
+    tu_assert_one_line_naming(err, "_iter_0001.png");
+    ck_assert_msg(strstr(err, "longer than 255"), "%s", err);
+    ck_assert_int_eq(tu_file_size(out), -1);
 }
 END_TEST
 
