@@ -264,6 +264,33 @@ START_TEST(failing_pairs_are_skipped_and_the_rest_run)
 }
 END_TEST
 
+/* The result cannot be put in place (a folder holds its name): the pair
+ * is reported as failed, nothing claims it was written, and neither its
+ * log nor pair.txt nor a temporary file is left. */
+START_TEST(failed_write_is_not_reported_as_written)
+{
+    char data[4096], args[40000], err[16384], out[4200], cmd[20000];
+    tu_tmpdir("batch_failed_write", data, sizeof data);
+    snprintf(cmd, sizeof cmd,
+             "ln -s '%s' '%s/content_a.jpg' && ln -s '%s' '%s/style_x.jpg' && "
+             "mkdir -p '%s/out/gen_0/result.png/taken'",
+             content, data, style, data, data);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(out, sizeof out, "%s/out", data);
+    snprintf(args, sizeof args,
+             "--data '%s' --out '%s' --weights '%s' --size 32 --iters 2 "
+             "--log loss.csv",
+             data, out, weights);
+    ck_assert_int_eq(tu_nst(args, err, sizeof err), 1);
+    const char *failed = line_with(err, "gen_0", "failed");
+    ck_assert_msg(failed && strstr(failed, "result.png"), "%s", err);
+    ck_assert_msg(!strstr(err, "wrote"), "claims a write: %s", err);
+    snprintf(cmd, sizeof cmd,
+             "test \"$(ls -A '%s/gen_0')\" = result.png", out);
+    ck_assert_msg(system(cmd) == 0, "files left in %s/gen_0", out);
+}
+END_TEST
+
 static Suite *batch_suite(void)
 {
     Suite *s = suite_create("batch");
@@ -278,6 +305,7 @@ static Suite *batch_suite(void)
         tcase_set_timeout(runs, 600);
         tcase_add_test(runs, log_named_like_a_result_is_refused);
         tcase_add_test(runs, failing_pairs_are_skipped_and_the_rest_run);
+        tcase_add_test(runs, failed_write_is_not_reported_as_written);
         suite_add_tcase(s, runs);
     } else {
         printf("SKIP batch runs: no weights/images under $NST_SHARED\n");
