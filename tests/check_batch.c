@@ -240,7 +240,7 @@ START_TEST(failing_pairs_are_skipped_and_the_rest_run)
     ck_assert_int_eq(mkdir(out, 0777), 0);
     touch(out, "gen_2");
     snprintf(args, sizeof args,
-             "--data '%s' --out '%s' --weights '%s' --size 32 --iters 2 "
+             "--data '%s' --out '%s' --weights '%s' --size 32 --iters 1 "
              "--log loss.csv --quiet",
              data, out, weights);
     ck_assert_int_eq(tu_nst(args, err, sizeof err), 1);
@@ -278,7 +278,7 @@ START_TEST(failed_write_is_not_reported_as_written)
     ck_assert_int_eq(system(cmd), 0);
     snprintf(out, sizeof out, "%s/out", data);
     snprintf(args, sizeof args,
-             "--data '%s' --out '%s' --weights '%s' --size 32 --iters 2 "
+             "--data '%s' --out '%s' --weights '%s' --size 32 --iters 1 "
              "--log loss.csv",
              data, out, weights);
     ck_assert_int_eq(tu_nst(args, err, sizeof err), 1);
