@@ -60,11 +60,11 @@ void nst_network_free(nst_network *net)
 
 /* The activations' plan makes exactly the size checks a run meets; the
  * block is allocated but never touched, so this costs no memory traffic. */
-int nst_network_fits(const nst_network *net, const char *path, int w, int h)
+int nst_network_fits(const nst_network *net, int w, int h)
 {
     nst_vgg_acts acts;
     if (nst_vgg_acts_alloc(&net->vgg, h, w, &acts) != 0)
-        return nst_fail("%s: %s", path, nst_failure_reason());
+        return -1;
     nst_vgg_acts_free(&acts);
     return 0;
 }

@@ -20,7 +20,7 @@ int nst_network_load(nst_network *net, const char *weights,
 void nst_network_free(nst_network *net);
 
 /* 0 if a w x h image can go through the network (every pool has at least
- * 2 x 2 pixels to work on), else -1 with a failure reason naming path. */
-int nst_network_fits(const nst_network *net, const char *path, int w, int h);
+ * 2 x 2 pixels to work on), else -1 with a failure reason. */
+int nst_network_fits(const nst_network *net, int w, int h);
 
 #endif

@@ -117,8 +117,10 @@ nst_objective *nst_objective_create(const nst_vgg *net,
         nst_fail("objective: out of memory for the Gram scratch");
         goto fail;
     }
-    if (nst_vgg_acts_alloc(net, h, w, &o->acts) != 0)
+    if (nst_vgg_acts_alloc(net, h, w, &o->acts) != 0) {
+        nst_fail("content image: %s", nst_failure_reason());
         goto fail;
+    }
     if (spec->n_content) {
         nst_vgg_forward(net, content, o->n_layers, &o->acts);
         for (int l = 0; l < o->n_layers; l++) {

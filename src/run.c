@@ -53,16 +53,16 @@ static int load_network(nst_network *net, const nst_options *o,
                             o->style_layers, o->pool, k);
 }
 
-/* An input image as the run uses it: loaded, sized, mean subtracted, and
- * big enough for the network. */
-static int load_image(const nst_network *net, const char *path, int longest,
-                      nst_image *img)
+/* An input image (role: "content image" or "style image") as the run uses
+ * it: loaded, sized, mean subtracted, and big enough for the network. */
+static int load_image(const nst_network *net, const char *path,
+                      const char *role, int longest, nst_image *img)
 {
     if (nst_pixels_load(path, longest, img) != 0)
         return -1;
-    if (nst_network_fits(net, path, img->w, img->h) != 0) {
+    if (nst_network_fits(net, img->w, img->h) != 0) {
         nst_image_free(img);
-        return -1;
+        return nst_fail("%s (%s): %s", path, role, nst_failure_reason());
     }
     return 0;
 }
@@ -92,9 +92,10 @@ static int transfer(const nst_options *o, const nst_network *net,
                     const pair_job *job, int side)
 {
     nst_image content, style;
-    if (load_image(net, job->content, o->size, &content) != 0)
+    if (load_image(net, job->content, "content image", o->size, &content) !=
+        0)
         return -1;
-    if (load_image(net, job->style, side, &style) != 0) {
+    if (load_image(net, job->style, "style image", side, &style) != 0) {
         nst_image_free(&content);
         return -1;
     }
@@ -298,12 +299,12 @@ static void free_reasons(char **why, int n)
 /* Why each image cannot be used (NULL: it can), found by loading and
  * sizing it as a run would. NULL on out-of-memory. */
 static char **check_images(const nst_network *net, char *const *paths, int n,
-                           int longest)
+                           const char *role, int longest)
 {
     char **why = calloc((size_t)n, sizeof *why);
     for (int i = 0; why && i < n; i++) {
         nst_image img;
-        if (load_image(net, paths[i], longest, &img) == 0)
+        if (load_image(net, paths[i], role, longest, &img) == 0)
             nst_image_free(&img);
         else if (!(why[i] = strdup(nst_failure_reason()))) {
             free_reasons(why, i);
@@ -413,8 +414,10 @@ int nst_run_batch(const nst_options *o, const nst_kernels *k)
         nst_batch_free(&b);
         return -1;
     }
-    char **content_why = check_images(&net, b.content, b.n_content, o->size);
-    char **style_why = check_images(&net, b.style, b.n_style, side);
+    char **content_why = check_images(&net, b.content, b.n_content,
+                                      "content image", o->size);
+    char **style_why =
+        check_images(&net, b.style, b.n_style, "style image", side);
     if (!content_why || !style_why)
         nst_fail("out of memory checking the images of %s", o->data_dir);
     else {

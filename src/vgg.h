@@ -12,6 +12,12 @@
 
 #define NST_VGG_MAX_LAYERS 16
 
+/* Most input or output channels a layer read from a file may have. VGG's
+ * widest layers have 512; a file with more is refused before its weights
+ * are read, since the activations grow with the channel count (a layer of
+ * 1024 channels at 512x512 already holds 1 GiB). */
+#define NST_VGG_MAX_CHANNELS 1024
+
 /* Subtracted from RGB pixels in [0, 255] before the first layer. */
 extern const float nst_vgg_mean[3];
 
@@ -35,8 +41,10 @@ typedef struct nst_vgg {
 /* Loads conv1_1 up to the deepest of names[] (each "reluB_I" or
  * "convB_I") from an npz in the vgg16_weights.npz key layout (convB_I_W in
  * HWIO, convB_I_b), reading only those entries. Shapes must chain: 3 input
- * channels first, each layer's cin equal to the previous cout. -1 with a
- * failure reason naming the file and the entry. */
+ * channels first, each layer's cin equal to the previous cout, at most
+ * NST_VGG_MAX_CHANNELS; they are checked from the entries' headers before
+ * any data is read. Weights must be finite. -1 with a failure reason naming
+ * the file and the entry. */
 int nst_vgg_load(nst_vgg *net, const char *path, const char *const *names,
                  int n_names, nst_pool pool, const nst_kernels *k);
 

@@ -545,12 +545,12 @@ START_TEST(fixture_errors)
     f.a[0].shape[0] = f.a[0].shape[1] = 1;
     expect_load_error(&f, 6, "relu1_1",
                       "conv1_1_W: shape (1,1,3,2) is not a 3x3 kernel "
-                      "(3,3,cin,cout) with 1 to 65536 output channels");
+                      "(3,3,cin,cout) with 1 to 1024 output channels");
     fixture_init(&f);
     f.a[0].ndim = 3;
     expect_load_error(&f, 6, "relu1_1",
                       "conv1_1_W: shape (3,3,3) is not a 3x3 kernel "
-                      "(3,3,cin,cout) with 1 to 65536 output channels");
+                      "(3,3,cin,cout) with 1 to 1024 output channels");
     fixture_init(&f);
     f.a[3].shape[0] = 1;
     expect_load_error(&f, 6, "relu1_2",
