@@ -1,6 +1,7 @@
 /* The program: parses the command line (cli.c), finds the weights, runs. */
 #include <omp.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cli.h"
 #include "config.h"
@@ -38,7 +39,9 @@ int main(int argc, char **argv)
         omp_set_num_threads(cli.threads);
     const nst_kernels *k = nst_kernels_best();
     if (!k) {
-        fprintf(stderr, "nst: %s\n", nst_failure_reason());
+        fprintf(stderr, "nst: NST_ISA=%s: this build or this CPU cannot run "
+                        "it (choose scalar, avx2 or neon)\n",
+                getenv("NST_ISA"));
         return 1;
     }
     if (st == NST_CLI_VERSION) {

@@ -20,7 +20,8 @@ typedef struct evaluation {
 static int evaluate(void *ctx, const float *x, double *loss, float *grad)
 {
     evaluation *e = ctx;
-    nst_objective_eval(e->obj, x, &e->l, grad);
+    if (nst_objective_eval(e->obj, x, &e->l, grad) != 0)
+        return -1;
     *loss = e->l.total;
     return 0;
 }

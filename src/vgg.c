@@ -1,11 +1,13 @@
 #include "vgg.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../simd/kctx.h"
 #include "error.h"
 #include "finite.h"
 #include "npz.h"
@@ -175,7 +177,9 @@ static int load_layer(nst_vgg_layer *L, nst_npz *z, const char *path,
         free(oihw);
         free(bias);
         L->weight = L->bias = NULL;
-        return -1;
+        return nst_fail("%s: %s: out of memory for the %s kernels' packed "
+                        "weights",
+                        path, L->name, k->name);
     }
     return 0;
 }
@@ -395,9 +399,17 @@ void nst_vgg_acts_free(nst_vgg_acts *a)
     memset(a, 0, sizeof *a);
 }
 
-void nst_vgg_forward(const nst_vgg *net, const float *x, int n_layers,
-                     nst_vgg_acts *a)
+/* A convolution of layer l could not grow the context's workspace. */
+static int workspace_failed(const nst_vgg *net, int l)
 {
+    return nst_fail("%s: out of memory for the %s kernels' workspace",
+                    net->layer[l].name, net->k->name);
+}
+
+int nst_vgg_forward(const nst_vgg *net, nst_kctx *ctx, const float *x,
+                    int n_layers, nst_vgg_acts *a)
+{
+    assert(nst_kctx_kernels(ctx) == net->k);
     const nst_kernels *k = net->k;
     const float *in = x;
     int ih = a->in_h, iw = a->in_w;
@@ -412,16 +424,21 @@ void nst_vgg_forward(const nst_vgg *net, const float *x, int n_layers,
                 k->avgpool2x2(in, L->conv.cin, ih, iw, pooled);
             in = pooled;
         }
-        k->conv3x3_bias_relu(&L->conv, in, a->h[l], a->w[l], a->f[l]);
+        if (k->conv3x3_bias_relu(ctx, &L->conv, in, a->h[l], a->w[l],
+                                 a->f[l]) != 0)
+            return workspace_failed(net, l);
         in = a->f[l];
         ih = a->h[l];
         iw = a->w[l];
     }
+    return 0;
 }
 
-void nst_vgg_backward(const nst_vgg *net, nst_vgg_acts *a, int n_layers,
-                      nst_vgg_terms_fn add_terms, void *ctx, float *dx)
+int nst_vgg_backward(const nst_vgg *net, nst_kctx *ctx, nst_vgg_acts *a,
+                     int n_layers, nst_vgg_terms_fn add_terms, void *arg,
+                     float *dx)
 {
+    assert(nst_kctx_kernels(ctx) == net->k);
     const nst_kernels *k = net->k;
     const int top = n_layers - 1;
     size_t off[NST_VGG_MAX_LAYERS], g[NST_VGG_MAX_LAYERS],
@@ -433,21 +450,22 @@ void nst_vgg_backward(const nst_vgg *net, nst_vgg_acts *a, int n_layers,
         const nst_vgg_layer *L = &net->layer[l];
         const int h = a->h[l], w = a->w[l];
         float *gl = a->block + g[l];
-        add_terms(ctx, l, gl);
+        if (add_terms(arg, l, gl) != 0)
+            return -1;
         k->relu_backward(a->f[l], gl, out_floats(net, a, l));
         /* Layer 0 never has a pool before it. */
         float *out = l ? a->block + g[l - 1] : dx;
-        if (!L->pool_before) {
-            k->conv3x3_backward_data(&L->conv, gl, h, w, out);
+        float *dconv = L->pool_before ? a->block + dp[l] : out;
+        if (k->conv3x3_backward_data(ctx, &L->conv, gl, h, w, dconv) != 0)
+            return workspace_failed(net, l);
+        if (!L->pool_before)
             continue;
-        }
-        float *dpooled = a->block + dp[l];
-        k->conv3x3_backward_data(&L->conv, gl, h, w, dpooled);
         if (net->pool == NST_POOL_MAX)
-            k->maxpool2x2_backward(a->f[l - 1], dpooled, L->conv.cin,
+            k->maxpool2x2_backward(a->f[l - 1], dconv, L->conv.cin,
                                    a->h[l - 1], a->w[l - 1], out);
         else
-            k->avgpool2x2_backward(dpooled, L->conv.cin, a->h[l - 1],
+            k->avgpool2x2_backward(dconv, L->conv.cin, a->h[l - 1],
                                    a->w[l - 1], out);
     }
+    return 0;
 }

@@ -269,7 +269,7 @@ END_TEST
  * log nor pair.txt nor a temporary file is left. */
 START_TEST(failed_write_is_not_reported_as_written)
 {
-    char data[4096], args[40000], err[16384], out[4200], cmd[20000];
+    char data[4096], args[40000], err[16384], out[4200], cmd[40000];
     tu_tmpdir("batch_failed_write", data, sizeof data);
     snprintf(cmd, sizeof cmd,
              "ln -s '%s' '%s/content_a.jpg' && ln -s '%s' '%s/style_x.jpg' && "

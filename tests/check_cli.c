@@ -506,6 +506,19 @@ START_TEST(sigterm_leaves_nothing_behind)
 }
 END_TEST
 
+/* The kernel table is picked in simd/, which reports by status only; the
+ * program says what is wrong with NST_ISA. */
+START_TEST(unavailable_isa_fails_cleanly)
+{
+    char err[4096];
+    ck_assert_int_eq(setenv("NST_ISA", "bogus", 1), 0);
+    const int rc = tu_nst("--version", err, sizeof err);
+    unsetenv("NST_ISA");
+    ck_assert_msg(rc == 1, "exit %d: %s", rc, err);
+    tu_assert_one_line_naming(err, "NST_ISA=bogus");
+}
+END_TEST
+
 /* ---- the parser on its own ---------------------------------------------- */
 
 static nst_cli_status parse(const char *const *args, int n, nst_cli *cli,
@@ -792,6 +805,7 @@ int main(void)
     tcase_add_test(hostile, oversized_weights_are_refused_up_front);
     tcase_add_test(hostile, special_files_are_refused);
     tcase_add_test(hostile, too_small_images_are_explained);
+    tcase_add_test(hostile, unavailable_isa_fails_cleanly);
     suite_add_tcase(s, hostile);
     find_data();
     if (have_data) {

@@ -46,7 +46,8 @@ static void run_iteration(const nst_kernels *k, const char *weights,
      * non-zero. */
     for (size_t i = 0; i < n; i++)
         it->x[i] = c[i] + (float)tu_uniform(&r, -20, 20);
-    nst_objective_eval(o, it->x, &it->l, it->grad);
+    ck_assert_msg(nst_objective_eval(o, it->x, &it->l, it->grad) == 0, "%s",
+                  nst_failure_reason());
     nst_adam a;
     ck_assert_int_eq(nst_adam_init(&a, n, 4.0), 0);
     nst_adam_step(&a, net.k, it->x, it->grad);
