@@ -189,22 +189,33 @@ static void make_data(const char *data)
     nst_image_free(&thin);
 }
 
+/* Runs nst on the batch in data, to data/out (written to out[4200]), with
+ * real weights at --size 32 and the extra options; the exit status. */
+static int run_batch(const char *data, const char *extra, char out[4200],
+                     char *err, size_t size)
+{
+    char args[40000];
+    snprintf(out, 4200, "%s/out", data);
+    snprintf(args, sizeof args,
+             "--data '%s' --out '%s' --weights '%s' --size 32 %s", data, out,
+             weights, extra);
+    return tu_nst(args, err, size);
+}
+
 /* --log named like another file of gen_i would replace it: refused before
  * any folder is made. */
 START_TEST(log_named_like_a_result_is_refused)
 {
-    char data[4096], args[40000], err[8192], out[4200];
+    char data[4096], extra[512], err[8192], out[4200];
     tu_tmpdir("batch_log_is_result", data, sizeof data);
     make_data(data);
-    snprintf(out, sizeof out, "%s/out", data);
     static const char *const names[] = {"result.png", "pair.txt",
                                         "iter_0001.png"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
-        snprintf(args, sizeof args,
-                 "--data '%s' --out '%s' --weights '%s' --size 32 --iters 2 "
-                 "--save-every 1 --log '%s' --quiet",
-                 data, out, weights, names[i]);
-        ck_assert_msg(tu_nst(args, err, sizeof err) == 1, "%s", err);
+        snprintf(extra, sizeof extra,
+                 "--iters 2 --save-every 1 --log '%s' --quiet", names[i]);
+        ck_assert_msg(run_batch(data, extra, out, err, sizeof err) == 1, "%s",
+                      err);
         tu_assert_one_line_naming(err, names[i]);
         ck_assert_msg(strstr(err, "--log") && strstr(err, "same file"), "%s",
                       err);
@@ -233,17 +244,16 @@ static const char *line_with(const char *text, const char *a, const char *b)
  * failed. */
 START_TEST(failing_pairs_are_skipped_and_the_rest_run)
 {
-    char data[4096], args[40000], err[16384], out[4200], path[4400];
+    char data[4096], err[16384], out[4200], path[4400];
     tu_tmpdir("batch_failing_pairs", data, sizeof data);
     make_data(data);
-    snprintf(out, sizeof out, "%s/out", data);
-    ck_assert_int_eq(mkdir(out, 0777), 0);
-    touch(out, "gen_2");
-    snprintf(args, sizeof args,
-             "--data '%s' --out '%s' --weights '%s' --size 32 --iters 1 "
-             "--log loss.csv --quiet",
-             data, out, weights);
-    ck_assert_int_eq(tu_nst(args, err, sizeof err), 1);
+    snprintf(path, sizeof path, "%s/out", data);
+    ck_assert_int_eq(mkdir(path, 0777), 0);
+    touch(path, "gen_2");
+    ck_assert_int_eq(
+        run_batch(data, "--iters 1 --log loss.csv --quiet", out, err,
+                  sizeof err),
+        1);
     const char *skipped = line_with(err, "gen_1", "content_b.png");
     ck_assert_msg(skipped && strstr(skipped, "skipped") &&
                       strstr(skipped, "too small"),
@@ -269,19 +279,15 @@ END_TEST
  * log nor pair.txt nor a temporary file is left. */
 START_TEST(failed_write_is_not_reported_as_written)
 {
-    char data[4096], args[40000], err[16384], out[4200], cmd[40000];
+    char data[4096], err[16384], out[4200], cmd[40000];
     tu_tmpdir("batch_failed_write", data, sizeof data);
     snprintf(cmd, sizeof cmd,
              "ln -s '%s' '%s/content_a.jpg' && ln -s '%s' '%s/style_x.jpg' && "
              "mkdir -p '%s/out/gen_0/result.png/taken'",
              content, data, style, data, data);
     ck_assert_int_eq(system(cmd), 0);
-    snprintf(out, sizeof out, "%s/out", data);
-    snprintf(args, sizeof args,
-             "--data '%s' --out '%s' --weights '%s' --size 32 --iters 1 "
-             "--log loss.csv",
-             data, out, weights);
-    ck_assert_int_eq(tu_nst(args, err, sizeof err), 1);
+    ck_assert_int_eq(
+        run_batch(data, "--iters 1 --log loss.csv", out, err, sizeof err), 1);
     const char *failed = line_with(err, "gen_0", "failed");
     ck_assert_msg(failed && strstr(failed, "result.png"), "%s", err);
     ck_assert_msg(!strstr(err, "wrote"), "claims a write: %s", err);
