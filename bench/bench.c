@@ -37,6 +37,7 @@
 #include "adam.h"
 #include "cpu.h"
 #include "error.h"
+#include "kctx.h"
 #include "nst.h"
 #include "objective.h"
 #include "simd.h"
@@ -126,32 +127,35 @@ typedef enum op { CONV_FWD, CONV_BWD, GRAM, GRAM_BWD } op;
 
 typedef struct call {
     op op;
-    const nst_kernels *k;
+    nst_kctx *ctx;
     const nst_conv *conv;
     const float *in, *d;
     int c, h, w; /* gram: c x (h*w) */
     float *out;
 } call;
 
-static void run(const call *x)
+/* 0, or -1 if the kernel's workspace cannot grow. */
+static int run(const call *x)
 {
+    const nst_kernels *k = nst_kctx_kernels(x->ctx);
     switch (x->op) {
     case CONV_FWD:
-        x->k->conv3x3_bias_relu(x->conv, x->in, x->h, x->w, x->out);
-        break;
+        return k->conv3x3_bias_relu(x->ctx, x->conv, x->in, x->h, x->w,
+                                    x->out);
     case CONV_BWD:
-        x->k->conv3x3_backward_data(x->conv, x->in, x->h, x->w, x->out);
-        break;
+        return k->conv3x3_backward_data(x->ctx, x->conv, x->in, x->h, x->w,
+                                        x->out);
     case GRAM:
-        x->k->gram(x->in, x->c, x->h * x->w, 1.0f, x->out);
-        break;
+        return k->gram(x->ctx, x->in, x->c, x->h * x->w, 1.0f, x->out);
     case GRAM_BWD:
-        x->k->gram_backward(x->d, x->in, x->c, x->h * x->w, 1.0f, x->out);
-        break;
+        k->gram_backward(x->ctx, x->d, x->in, x->c, x->h * x->w, 1.0f,
+                         x->out);
+        return 0;
     }
+    return -1;
 }
 
-/* Median seconds of one call. */
+/* Median seconds of one call, or -1 if the workspace cannot grow. */
 static double time_call(const call *x, double max_seconds)
 {
     double t[MAX_REPS];
@@ -159,7 +163,8 @@ static double time_call(const call *x, double max_seconds)
     const double start = now();
     do {
         const double t0 = now();
-        run(x);
+        if (run(x) != 0)
+            return -1;
         t[reps++] = now() - t0;
     } while (reps < MAX_REPS && now() - start < max_seconds);
     return median(t, reps);
@@ -172,9 +177,11 @@ static int fail(const char *what)
     return -1;
 }
 
-/* One row per layer and the seconds of all passes; 0 or -1. */
-static int bench_layers(const nst_kernels *k, int size, budget b)
+/* One row per layer and the seconds of all passes, with the kernels and
+ * threads of ctx; 0 or -1. */
+static int bench_layers(nst_kctx *ctx, int size, budget b)
 {
+    const nst_kernels *k = nst_kctx_kernels(ctx);
     double total = 0;
     printf("  convolution  cin->cout  map        forward             "
            "backward-data\n");
@@ -193,10 +200,15 @@ static int bench_layers(const nst_kernels *k, int size, budget b)
             return fail(ly->name);
         }
         const double flop = 2.0 * 9 * ly->cin * ly->cout * hw;
-        const call fwd = {CONV_FWD, k, &c, x, NULL, 0, n, n, y},
-                   bwd = {CONV_BWD, k, &c, y, NULL, 0, n, n, x};
+        const call fwd = {CONV_FWD, ctx, &c, x, NULL, 0, n, n, y},
+                   bwd = {CONV_BWD, ctx, &c, y, NULL, 0, n, n, x};
         const double tf = time_call(&fwd, b.seconds),
                      tb = time_call(&bwd, b.seconds);
+        if (tf < 0 || tb < 0) {
+            k->conv_release(&c);
+            free(w), free(bias), free(x), free(y);
+            return fail(ly->name);
+        }
         printf("  %-11s  %3d->%-3d    %4dx%-4d  %6.1f GFLOP/s %6.3f s  "
                "%6.1f GFLOP/s %6.3f s\n",
                ly->name, ly->cin, ly->cout, n, n, flop / tf * 1e-9, tf,
@@ -209,8 +221,9 @@ static int bench_layers(const nst_kernels *k, int size, budget b)
     return 0;
 }
 
-/* One row per style layer shape; 0 or -1. */
-static int bench_grams(const nst_kernels *k, int size, budget b)
+/* One row per style layer shape, with the kernels and threads of ctx; 0
+ * or -1. */
+static int bench_grams(nst_kctx *ctx, int size, budget b)
 {
     printf("  gram         c    m          G = F F^T           "
            "dF += D F\n");
@@ -225,10 +238,14 @@ static int bench_grams(const nst_kernels *k, int size, budget b)
             free(f), free(df), free(g);
             return fail("gram");
         }
-        const call fwd = {GRAM, k, NULL, f, NULL, c, n, n, g},
-                   bwd = {GRAM_BWD, k, NULL, f, g, c, n, n, df};
+        const call fwd = {GRAM, ctx, NULL, f, NULL, c, n, n, g},
+                   bwd = {GRAM_BWD, ctx, NULL, f, g, c, n, n, df};
         const double tf = time_call(&fwd, b.seconds),
                      tb = time_call(&bwd, b.seconds);
+        if (tf < 0 || tb < 0) {
+            free(f), free(df), free(g);
+            return fail("gram");
+        }
         printf("  %-11s  %3d  %-9zu  %6.1f GFLOP/s %6.3f s  "
                "%6.1f GFLOP/s %6.3f s\n",
                "", c, m, (double)c * (c + 1) * m / tf * 1e-9, tf,
@@ -287,20 +304,26 @@ static int iteration(const char *isa, int threads, int size, int iters,
     if (o && x && grad && nst_adam_init(&adam, 3 * (size_t)size * size, 4) == 0) {
         double t[MAX_REPS];
         const int n = iters < MAX_REPS ? iters : MAX_REPS;
-        for (int it = -1; it < n; it++) {
+        int it = -1;
+        for (; it < n; it++) {
             const double t0 = now();
             nst_losses l;
-            nst_objective_eval(o, x, &l, grad);
+            if (nst_objective_eval(o, x, &l, grad) != 0)
+                break;
             nst_adam_step(&adam, net.k, x, grad);
             if (it >= 0)
                 t[it] = now() - t0;
         }
-        struct rusage ru;
-        getrusage(RUSAGE_SELF, &ru);
-        printf("  iteration    %4dx%-4d  %7.3f s  peak RSS %6.1f MiB\n", size,
-               size, median(t, n), ru.ru_maxrss / 1024.0);
         nst_adam_free(&adam);
-        rc = 0;
+        if (it == n) {
+            struct rusage ru;
+            getrusage(RUSAGE_SELF, &ru);
+            printf("  iteration    %4dx%-4d  %7.3f s  peak RSS %6.1f MiB\n",
+                   size, size, median(t, n), ru.ru_maxrss / 1024.0);
+            rc = 0;
+        } else {
+            fail("iteration");
+        }
     } else {
         fail("iteration");
     }
@@ -425,9 +448,12 @@ int main(int argc, char **argv)
             scalar && size > SCALAR_MAX_SIZE ? SCALAR_MAX_SIZE : size;
         for (int t = 1; t <= 2; t++) {
             printf("\n== %s, %d thread%s\n", k->name, t, t > 1 ? "s" : "");
-            set_threads(t);
-            if (bench_layers(k, conv_size, b) != 0 ||
-                bench_grams(k, size, b) != 0)
+            nst_kctx *ctx = nst_kctx_create(k, t);
+            const int rc = ctx ? bench_layers(ctx, conv_size, b) == 0 &&
+                                     bench_grams(ctx, size, b) == 0
+                               : fail("kernel context") == 0;
+            nst_kctx_free(ctx);
+            if (!rc)
                 return EXIT_FAILURE;
             for (int s = 256; weights && s <= conv_size; s *= 2)
                 if (spawn_iteration(k->name, t, s, b.iters, weights) != 0)

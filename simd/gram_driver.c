@@ -8,13 +8,9 @@
 #include <omp.h>
 #endif
 
-#include "scalar/scalar.h"
-#include "workspace.h"
+#include "kctx.h"
 
 enum { SLICE_FLOATS = 1 << 18 }; /* packed slice budget per thread: 1 MiB */
-
-/* The packed slices of all threads, kept from call to call. */
-static nst_workspace slices = NST_WORKSPACE_INIT;
 
 /* Tile rows of G needed by column block jb: those that reach the upper
  * triangle, i < min(c, nr (jb + 1)). */
@@ -69,10 +65,10 @@ static void gram_tile(const nst__gram_ukernel *uk, const float *pack, int kc,
         memcpy(g + (size_t)(i + r) * c + jv, t + r * nr, nj * sizeof *t);
 }
 
-void nst__gram_run(const nst__gram_ukernel *uk, const float *f, int c, int m,
-                   float scale, float *g)
+int nst__gram_run(nst_kctx *ctx, const nst__gram_ukernel *uk, const float *f,
+                  int c, int m, float scale, float *g)
 {
-    assert(uk && f && g && c > 0 && m > 0);
+    assert(ctx && uk && f && g && c > 0 && m > 0);
     assert(uk->mr * uk->nr <= NST__GRAM_MAX_TILE);
     const int mr = uk->mr, nr = uk->nr, panel = uk->panel;
     /* Rows are packed in whole tiles and whole panels, zeros past c. */
@@ -82,25 +78,20 @@ void nst__gram_run(const nst__gram_ukernel *uk, const float *f, int c, int m,
     int kc = SLICE_FLOATS / cp / panel * panel;
     if (kc < uk->kk)
         kc = uk->kk;
-    int maxth = 1;
-#ifdef _OPENMP
-    maxth = omp_get_max_threads();
-#endif
-    /* Room for the widest slices this c takes, whatever m: the buffer then
-     * stops growing after the first call per layer shape. */
-    const size_t need = (size_t)maxth * cp * kc;
+    const int nthreads = nst_kctx_threads(ctx);
+    /* Room for the widest slices this c takes, whatever m: the workspace
+     * then stops growing after the first call per layer shape. */
+    const size_t need = (size_t)nthreads * cp * kc;
     if (kc > m)
         kc = m;
-    /* Each thread packs the rows it reads into its own slice buffer, so the
+    /* Each thread packs the rows it reads into its own slice, so the
      * threads never wait for one another inside the k loop. */
-    float *packs = nst_workspace_acquire(&slices, need);
-    if (!packs) { /* out of memory: the scalar kernel needs no buffer */
-        nst_f32_gram__scalar(f, c, m, scale, g);
-        return;
-    }
+    float *packs = nst_kctx_scratch(ctx, need);
+    if (!packs)
+        return -1;
     const size_t slice = (size_t)cp * kc;
 
-#pragma omp parallel
+#pragma omp parallel num_threads(nthreads)
     {
         int ith = 0, nth = 1;
 #ifdef _OPENMP
@@ -143,7 +134,7 @@ void nst__gram_run(const nst__gram_ukernel *uk, const float *f, int c, int m,
                 g[(size_t)j * c + i] = v;
             }
     }
-    nst_workspace_release(&slices);
+    return 0;
 }
 
 /* dst[q][k][nr] = F[k0 + k][n0 + nr q ..], zeros past nn columns. */
@@ -161,17 +152,18 @@ static void pack_f_block(const float *f, size_t m, int k0, int kn, size_t n0,
     }
 }
 
-void nst__gram_backward_run(const nst__gemm_ukernel *uk, const float *d,
-                            const float *f, int c, int m, float scale,
-                            float *df)
+void nst__gram_backward_run(nst_kctx *ctx, const nst__gemm_ukernel *uk,
+                            const float *d, const float *f, int c, int m,
+                            float scale, float *df)
 {
-    assert(uk && d && f && df && c > 0 && m > 0);
+    assert(ctx && uk && d && f && df && c > 0 && m > 0);
     assert(uk->mr <= NST__GEMM_MAX_MR && uk->nr <= NST__GEMM_MAX_NR &&
            uk->kc <= NST__GEMM_MAX_KC && uk->nc <= NST__GEMM_MAX_NC);
     const int mr = uk->mr, nr = uk->nr, kc = uk->kc, nc = uk->nc;
     const int nchunks = (m + nc - 1) / nc;
 
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) \
+    num_threads(nst_kctx_threads(ctx))
     for (int ch = 0; ch < nchunks; ch++) {
         _Alignas(64) float bp[NST__GEMM_MAX_KC * NST__GEMM_MAX_NC];
         _Alignas(64) float ap[NST__GEMM_MAX_KC * NST__GEMM_MAX_MR];

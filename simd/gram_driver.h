@@ -1,11 +1,13 @@
 /* The ISA-neutral drivers of the SIMD Gram kernels: the blocking, the
- * packing loops, the thread split and the scratch buffers, around an ISA's
- * micro-kernels, which are called per panel and per tile (each tile does
- * kn * mr * nr FMAs, so the indirect call costs nothing measurable).
+ * packing loops, the thread split and the use of the kernel context's
+ * workspace, around an ISA's micro-kernels, which are called per panel and
+ * per tile (each tile does kn * mr * nr FMAs, so the indirect call costs
+ * nothing measurable).
  *
- * Gram, G = scale * F F^T (a SYRK): each thread packs a slice of F's
- * columns (the rows it reads, kc columns, about 1 MiB so it stays in L2)
- * into panels of `panel` rows, column-major inside a panel:
+ * Gram, G = scale * F F^T (a SYRK): each thread packs, into its own part
+ * of the context's workspace, a slice of F's columns (the rows it reads,
+ * kc columns, about 1 MiB so it stays in L2) into panels of `panel` rows,
+ * column-major inside a panel:
  * panel[k][r] = F[panel p + r][k0 + k]. G's upper triangle is cut into
  * column blocks of nr columns, each needing the tiles of mr rows that reach
  * the triangle, and each thread takes consecutive blocks holding an even
@@ -24,6 +26,8 @@
 #define NST_GRAM_DRIVER_H
 
 #include <stddef.h>
+
+#include "simd.h"
 
 typedef struct nst__gram_ukernel {
     int mr;    /* rows of a G tile */
@@ -63,14 +67,17 @@ enum {
     NST__GEMM_MAX_NC = 64,
 };
 
-/* G = scale * F F^T for F c x m, with the micro-kernels of uk. */
-void nst__gram_run(const nst__gram_ukernel *uk, const float *f, int c, int m,
-                   float scale, float *g);
+/* G = scale * F F^T for F c x m, with the micro-kernels of uk and the
+ * workspace and threads of ctx. 0, or -1 (G untouched) if the workspace
+ * cannot grow. */
+int nst__gram_run(nst_kctx *ctx, const nst__gram_ukernel *uk, const float *f,
+                  int c, int m, float scale, float *g);
 
 /* dF += scale * D F for D c x c and F, dF c x m, with the micro-kernel of
- * uk. */
-void nst__gram_backward_run(const nst__gemm_ukernel *uk, const float *d,
-                            const float *f, int c, int m, float scale,
-                            float *df);
+ * uk and the threads of ctx (the packed blocks are on each thread's
+ * stack). */
+void nst__gram_backward_run(nst_kctx *ctx, const nst__gemm_ukernel *uk,
+                            const float *d, const float *f, int c, int m,
+                            float scale, float *df);
 
 #endif

@@ -1,7 +1,9 @@
 /* The kernel table: every operation whose speed matters, one function
  * pointer each. The scalar reference fills every entry; an instruction set
- * (AVX2+FMA, NEON) starts from the scalar table and overrides the entries it
- * has. The table is chosen once at start-up (see dispatch.c).
+ * (AVX2+FMA, NEON) has a constant table of its own kernels, naming the
+ * scalar kernel for any it lacks. The table is chosen once at start-up
+ * (see dispatch.c); the state a kernel keeps between calls lives in a
+ * kernel context (kctx.h) that the caller owns.
  *
  * Conventions shared by every kernel:
  * - Activations are float32, channel-major (CHW): channel c of an h x w map
@@ -10,13 +12,22 @@
  *   never over a reduction, so results do not depend on the thread count.
  * - "Overwrite" outputs must not be read before being written (tests fill
  *   them with NaN first); "accumulate" outputs are read and added to.
- * - A kernel may keep a workspace between calls (allocated once, never per
- *   call); calls from several threads at once are then run one after the
- *   other. The program calls kernels from one thread. */
+ * - The kernels that need room between calls or a thread count (the
+ *   convolutions and the Gram kernels) take a kernel context (kctx.h): its
+ *   scratch area is their workspace, grown when a call needs more and kept
+ *   for the next, and their parallel regions run with its thread count.
+ *   There is no global state: kernels on different contexts run side by
+ *   side; one context serves one thread at a time. The elementwise kernels
+ *   (ReLU mask, pools, Adam) need neither and run with the calling
+ *   thread's OpenMP thread count.
+ * - A kernel that can run out of memory (growing the workspace) returns 0,
+ *   or -1 with nothing written; the caller says why. */
 #ifndef NST_SIMD_H
 #define NST_SIMD_H
 
 #include <stddef.h>
+
+typedef struct nst_kctx nst_kctx; /* see kctx.h */
 
 /* A 3x3, stride 1, zero-padding 1 convolution with bias, prepared for one
  * instruction set. weight and bias belong to the caller (the network);
@@ -42,29 +53,32 @@ typedef struct nst_adam_coeffs {
 typedef struct nst_kernels {
     const char *name; /* "scalar", "avx2", "neon" */
 
-    /* Makes c->packed from c->weight (may leave it NULL). 0, or -1 with a
-     * failure reason on out-of-memory. */
+    /* Makes c->packed from c->weight (may leave it NULL). 0, or -1 on
+     * out-of-memory. The packed weights are only read by the passes, so
+     * contexts on several threads may share them. */
     int (*conv_prepare)(nst_conv *c);
     void (*conv_release)(nst_conv *c);
 
     /* y = relu(conv3x3(x) + bias). x: cin x h x w; y: cout x h x w
-     * (overwrite). */
-    void (*conv3x3_bias_relu)(const nst_conv *c, const float *x, int h, int w,
-                              float *y);
+     * (overwrite). ctx is for this table. */
+    int (*conv3x3_bias_relu)(nst_kctx *ctx, const nst_conv *c, const float *x,
+                             int h, int w, float *y);
 
     /* dx = dL/dx given dy = dL/d(pre-activation), i.e. the transposed
      * convolution (weights flipped, cin and cout swapped). dy: cout x h x w;
      * dx: cin x h x w (overwrite). */
-    void (*conv3x3_backward_data)(const nst_conv *c, const float *dy, int h,
-                                  int w, float *dx);
+    int (*conv3x3_backward_data)(nst_kctx *ctx, const nst_conv *c,
+                                 const float *dy, int h, int w, float *dx);
 
     /* g = scale * F F^T. f: c x m; g: c x c (overwrite, both triangles,
      * exactly symmetric). */
-    void (*gram)(const float *f, int c, int m, float scale, float *g);
+    int (*gram)(nst_kctx *ctx, const float *f, int c, int m, float scale,
+                float *g);
 
-    /* df += scale * D F with D c x c symmetric. f, df: c x m. */
-    void (*gram_backward)(const float *d, const float *f, int c, int m,
-                          float scale, float *df);
+    /* df += scale * D F with D c x c symmetric. f, df: c x m. Needs no
+     * workspace, so it cannot fail. */
+    void (*gram_backward)(nst_kctx *ctx, const float *d, const float *f, int c,
+                          int m, float scale, float *df);
 
     /* dy[i] = y[i] > 0 ? dy[i] : 0, for the ReLU output y. */
     void (*relu_backward)(const float *y, float *dy, size_t n);
@@ -93,17 +107,18 @@ typedef struct nst_kernels {
 /* The scalar reference table; always present. */
 extern const nst_kernels nst_kernels_scalar;
 
-/* Each instruction set overrides the entries it has (defined only when the
- * build includes that instruction set). */
-void nst__kernels_avx2_override(nst_kernels *k);
-void nst__kernels_neon_override(nst_kernels *k);
+/* Each instruction set's table (defined only when the build includes that
+ * instruction set): its own kernels, and the scalar ones where it has
+ * none. Constant, so no thread ever waits for one to be built. */
+extern const nst_kernels nst__kernels_avx2;
+extern const nst_kernels nst__kernels_neon;
 
 /* The table for an instruction set by name ("scalar", "avx2", "neon"), or
  * NULL if this build or this CPU cannot run it. */
 const nst_kernels *nst_kernels_for(const char *isa);
 
-/* The best table this CPU runs, or the one NST_ISA names. NULL with a
- * failure reason if NST_ISA names one that cannot run here. */
+/* The best table this CPU runs, or the one NST_ISA names. NULL if NST_ISA
+ * names one that cannot run here (the caller says so). */
 const nst_kernels *nst_kernels_best(void);
 
 #endif

@@ -5,7 +5,8 @@
 #define NST_ERROR_H
 
 /* Sets the reason (printf-style) and returns -1, so callers can write
- * `return nst_fail("%s: truncated", path);`. */
+ * `return nst_fail("%s: truncated", path);`. The arguments may include
+ * nst_failure_reason() itself, to add context to a callee's reason. */
 int nst_fail(const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 1, 2)))

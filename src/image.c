@@ -2,6 +2,8 @@
 
 #include "atomic_file.h"
 #include "error.h"
+#include "image_check.h"
+#include "input_file.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -69,30 +71,32 @@ static unsigned char *rgb8_from_planar(const nst_image *img)
     return rgb;
 }
 
+/* The largest file read as an image: an uncompressed 32-bit BMP of the
+ * largest accepted size, and its headers. */
+#define MAX_FILE_BYTES \
+    ((uint64_t)4 * NST_IMAGE_MAX_SIDE * NST_IMAGE_MAX_SIDE + (1u << 20))
+
 int nst_image_load(const char *path, nst_image *img)
 {
-    int w, h, comp, rc = -1;
+    int w, h, dw, dh, comp, rc = -1;
     unsigned char *rgb = NULL;
+    size_t n;
 
     img->w = img->h = 0;
     img->data = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return nst_fail("%s: cannot open: %s", path, strerror(errno));
-    if (!stbi_info_from_file(f, &w, &h, &comp)) {
-        nst_fail("%s: not an image stb_image can read (%s)", path,
-                 stbi_failure_reason());
+    unsigned char *file = nst_input_read_all(path, MAX_FILE_BYTES, &n);
+    if (!file)
+        return -1;
+    if (nst_image_check(path, file, n, &w, &h) != 0)
         goto out;
-    }
-    if (!valid_size(w, h)) {
-        nst_fail("%s: %dx%d is larger than %d pixels on a side", path, w, h,
-                 NST_IMAGE_MAX_SIDE);
-        goto out;
-    }
-    rgb = stbi_load_from_file(f, &w, &h, &comp, 3);
+    rgb = stbi_load_from_memory(file, (int)n, &dw, &dh, &comp, 3);
     if (!rgb) {
-        nst_fail("%s: not an image stb_image can read (%s)", path,
-                 stbi_failure_reason());
+        nst_fail("%s: cannot decode: %s", path, stbi_failure_reason());
+        goto out;
+    }
+    if (dw != w || dh != h) {
+        nst_fail("%s: decoded as %dx%d, not the %dx%d of its header", path,
+                 dw, dh, w, h);
         goto out;
     }
     if (nst_image_alloc(img, w, h) != 0) {
@@ -103,7 +107,7 @@ int nst_image_load(const char *path, nst_image *img)
     rc = 0;
 out:
     stbi_image_free(rgb);
-    fclose(f);
+    free(file);
     return rc;
 }
 

@@ -12,9 +12,11 @@ typedef struct nst_image {
 /* Largest accepted side of an input or output image, in pixels. */
 #define NST_IMAGE_MAX_SIDE 16384
 
-/* Loads any image stb_image reads (JPEG, PNG, BMP, ...), converted to RGB.
- * -1 with a failure reason naming the file (missing, unreadable, corrupt,
- * absurd size). */
+/* Loads a JPEG (baseline or progressive), PNG, BMP or TGA file, converted
+ * to RGB. The file must be a regular file; its structure is checked
+ * (image_check.h) before stb_image decodes it. -1 with a failure reason
+ * naming the file (missing, not a regular file, unreadable, corrupt,
+ * truncated, absurd size). */
 int nst_image_load(const char *path, nst_image *img);
 
 /* Allocates an image of w x h (zeroed). -1 on out-of-memory. */

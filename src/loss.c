@@ -1,5 +1,8 @@
 #include "loss.h"
 
+#include "../simd/kctx.h"
+#include "error.h"
+
 double nst_content_loss(const float *f, const float *p, size_t n,
                         double scale, float *g)
 {
@@ -16,11 +19,23 @@ double nst_content_loss(const float *f, const float *p, size_t n,
     return sum / (double)n;
 }
 
-double nst_style_loss(const nst_kernels *k, const float *f, int c, int m,
-                      const float *a, float *gram, double scale, float *g)
+int nst_gram(nst_kctx *ctx, const float *f, int c, int m, float *gram)
+{
+    const nst_kernels *k = nst_kctx_kernels(ctx);
+    if (k->gram(ctx, f, c, m, (float)(1.0 / m), gram) != 0)
+        return nst_fail("out of memory for the %s kernels' workspace (Gram "
+                        "matrix of %d channels)",
+                        k->name, c);
+    return 0;
+}
+
+int nst_style_loss(nst_kctx *ctx, const float *f, int c, int m,
+                   const float *a, float *gram, double scale, float *g,
+                   double *loss)
 {
     const size_t cc = (size_t)c * (size_t)c;
-    k->gram(f, c, m, (float)(1.0 / m), gram);
+    if (nst_gram(ctx, f, c, m, gram) != 0)
+        return -1;
     double sum = 0;
     for (size_t i = 0; i < cc; i++) {
         const double d = (double)gram[i] - (double)a[i];
@@ -30,10 +45,11 @@ double nst_style_loss(const nst_kernels *k, const float *f, int c, int m,
         /* gram becomes D = G - A, exactly symmetric as G and A are. */
         for (size_t i = 0; i < cc; i++)
             gram[i] -= a[i];
-        k->gram_backward(gram, f, c, m, (float)(4 * scale / ((double)cc * m)),
-                         g);
+        nst_kctx_kernels(ctx)->gram_backward(
+            ctx, gram, f, c, m, (float)(4 * scale / ((double)cc * m)), g);
     }
-    return sum / (double)cc;
+    *loss = sum / (double)cc;
+    return 0;
 }
 
 double nst_tv_loss(const float *x, int c, int h, int w, double scale,

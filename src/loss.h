@@ -12,11 +12,17 @@
 double nst_content_loss(const float *f, const float *p, size_t n,
                         double scale, float *g);
 
-/* G = F F^T / m, and L = mean((G - A)^2) over the c*c entries, for F c x m
- * and the target Gram A. dL/dF = 4 (G - A) F / (c^2 m). gram is c x c
- * scratch (holds G on return when g is NULL). */
-double nst_style_loss(const nst_kernels *k, const float *f, int c, int m,
-                      const float *a, float *gram, double scale, float *g);
+/* G = F F^T / m for F c x m into gram (c x c), with the kernels of ctx. 0,
+ * or -1 with a failure reason if their workspace cannot grow. */
+int nst_gram(nst_kctx *ctx, const float *f, int c, int m, float *gram);
+
+/* G = F F^T / m, and *loss = L = mean((G - A)^2) over the c*c entries, for
+ * F c x m and the target Gram A. dL/dF = 4 (G - A) F / (c^2 m). gram is
+ * c x c scratch (holds G on return when g is NULL). 0, or -1 with a
+ * failure reason (as nst_gram). */
+int nst_style_loss(nst_kctx *ctx, const float *f, int c, int m,
+                   const float *a, float *gram, double scale, float *g,
+                   double *loss);
 
 /* Total variation of x (c x h x w): L = (1/(c h w)) * sum over pixels of
  * (x[i+1][j] - x[i][j])^2 + (x[i][j+1] - x[i][j])^2, pairs inside the

@@ -15,14 +15,13 @@
 #include "npz.h"
 
 #include "error.h"
+#include "input_file.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -45,6 +44,10 @@
 /* Deflate emits at least 2 bits (a length and a distance code) per match
  * of at most 258 bytes, so no stream inflates more than 1032-fold. */
 #define MAX_INFLATE_RATIO 1032
+
+/* numpy writes headers of a few hundred bytes; a longer one is refused
+ * before it is read. */
+#define NPY_MAX_HEADER 65536
 
 typedef struct nst__npz_entry {
     const char *name; /* inside the kept central directory, not terminated */
@@ -279,20 +282,13 @@ nst_npz *nst_npz_open(const char *path)
         nst_fail("%s: out of memory", path);
         return NULL;
     }
-    z->fd = open(path, O_RDONLY | O_CLOEXEC);
+    uint64_t file_size = 0, cd_offset = 0, cd_size = 0, count = 0;
+    z->fd = nst_input_open(path, &file_size);
     if (z->fd < 0) {
-        nst_fail("%s: cannot open: %s", path, strerror(errno));
         nst_npz_close(z);
         return NULL;
     }
-    struct stat st;
-    uint64_t cd_offset = 0, cd_size = 0, count = 0;
-    if (fstat(z->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        nst_fail("%s: not a regular file", path);
-        nst_npz_close(z);
-        return NULL;
-    }
-    if (read_eocd(z, (uint64_t)st.st_size, &cd_offset, &cd_size, &count) <
+    if (read_eocd(z, file_size, &cd_offset, &cd_size, &count) <
             0 ||
         read_central_directory(z, cd_offset, cd_size, count) < 0) {
         nst_npz_close(z);
@@ -444,31 +440,73 @@ static int inflate_entry(const nst_npz *z, const char *key,
     return nst_fail("%s: %s: corrupt deflate data", z->path, key);
 }
 
+/* Checks the method, the local header and that the sizes are possible;
+ * gives the offset of the entry's data. */
+static int check_entry(const nst_npz *z, const char *key,
+                       const nst__npz_entry *e, uint64_t *at)
+{
+    if (e->method != 0 && e->method != 8)
+        return nst_fail("%s: %s: compression method %u not supported (only "
+                        "stored and deflated)",
+                        z->path, key, e->method);
+    if (locate_data(z, key, e, at) < 0)
+        return -1;
+    if (e->method == 0 ? e->usize != e->csize
+                       : e->usize / MAX_INFLATE_RATIO > e->csize)
+        return nst_fail("%s: %s: uncompressed size %llu impossible for %llu "
+                        "stored bytes",
+                        z->path, key, (unsigned long long)e->usize,
+                        (unsigned long long)e->csize);
+    if (e->usize >= SIZE_MAX)
+        return nst_fail("%s: %s: too large for this machine", z->path, key);
+    return 0;
+}
+
+/* The first n bytes of the entry's uncompressed data (n <= e->usize),
+ * inflating no more of a deflated entry than they need. */
+static int read_prefix(const nst_npz *z, const char *key,
+                       const nst__npz_entry *e, uint64_t at,
+                       unsigned char *out, size_t n)
+{
+    if (e->method == 0)
+        return read_at(z->fd, out, n, at) < 0
+                   ? nst_fail("%s: %s: truncated data", z->path, key)
+                   : 0;
+    unsigned char in[4096];
+    z_stream s;
+    memset(&s, 0, sizeof s);
+    if (inflateInit2(&s, -15) != Z_OK)
+        return nst_fail("%s: %s: cannot start inflating", z->path, key);
+    uint64_t left = e->csize;
+    int rc = Z_OK;
+    s.next_out = out;
+    s.avail_out = (uInt)n;
+    while (rc == Z_OK && s.avail_out > 0) {
+        if (s.avail_in == 0) {
+            size_t k = left < sizeof in ? (size_t)left : sizeof in;
+            if (k == 0 || read_at(z->fd, in, k, at) < 0)
+                break;
+            s.next_in = in;
+            s.avail_in = (uInt)k;
+            at += k;
+            left -= k;
+        }
+        rc = inflate(&s, Z_NO_FLUSH);
+    }
+    const int complete = s.avail_out == 0;
+    inflateEnd(&s);
+    return complete ? 0
+                    : nst_fail("%s: %s: corrupt or truncated deflate data",
+                               z->path, key);
+}
+
 /* Reads and checks the uncompressed bytes of an entry. */
 static unsigned char *read_entry(const nst_npz *z, const char *key,
                                  const nst__npz_entry *e)
 {
     uint64_t at = 0;
-    if (e->method != 0 && e->method != 8) {
-        nst_fail("%s: %s: compression method %u not supported (only stored "
-                 "and deflated)",
-                 z->path, key, e->method);
+    if (check_entry(z, key, e, &at) < 0)
         return NULL;
-    }
-    if (locate_data(z, key, e, &at) < 0)
-        return NULL;
-    if (e->method == 0 ? e->usize != e->csize
-                       : e->usize / MAX_INFLATE_RATIO > e->csize) {
-        nst_fail("%s: %s: uncompressed size %llu impossible for %llu "
-                 "stored bytes",
-                 z->path, key, (unsigned long long)e->usize,
-                 (unsigned long long)e->csize);
-        return NULL;
-    }
-    if (e->usize >= SIZE_MAX) {
-        nst_fail("%s: %s: too large for this machine", z->path, key);
-        return NULL;
-    }
     unsigned char *raw = malloc(e->usize ? (size_t)e->usize : 1);
     if (!raw) {
         nst_fail("%s: %s: out of memory for %llu bytes", z->path, key,
@@ -724,15 +762,19 @@ static void fortran_to_c(float *out, const float *in, const npy_header *h,
     }
 }
 
-/* Parses the .npy preamble and header in raw[0..size): fills h, the
- * offset of the data, the element size and count, checking that the shape
- * accounts for exactly the bytes that follow the header. */
+/* Parses the .npy preamble and header from raw[0..avail), the start of an
+ * entry of size bytes: fills h, the offset of the data, the element size
+ * and count, checking that the shape accounts for exactly the bytes that
+ * follow the header. -1 with *more set if the header needs more than
+ * avail bytes. */
 static int parse_npy(const nst_npz *z, const char *key,
-                     const unsigned char *raw, uint64_t size, npy_header *h,
-                     uint64_t *start, int *item, size_t *count)
+                     const unsigned char *raw, uint64_t avail, uint64_t size,
+                     npy_header *h, uint64_t *start, int *item,
+                     size_t *count, uint64_t *more)
 {
     const char *problem;
-    if (size < 10 || memcmp(raw, "\x93NUMPY", 6) != 0)
+    *more = 0;
+    if (size < 10 || avail < 10 || memcmp(raw, "\x93NUMPY", 6) != 0)
         return nst_fail("%s: %s: not a .npy file (bad magic)", z->path, key);
     int major = raw[6], minor = raw[7];
     if (major < 1 || major > 3 || minor != 0)
@@ -747,6 +789,15 @@ static int parse_npy(const nst_npz *z, const char *key,
         return nst_fail("%s: %s: header length %llu runs past the end of "
                         "the entry",
                         z->path, key, (unsigned long long)header_len);
+    if (header_len > NPY_MAX_HEADER)
+        return nst_fail("%s: %s: header length %llu is more than the %d "
+                        "accepted",
+                        z->path, key, (unsigned long long)header_len,
+                        NPY_MAX_HEADER);
+    if (preamble + header_len > avail) {
+        *more = preamble + header_len;
+        return -1;
+    }
     if (parse_dict((const char *)raw + preamble, (size_t)header_len, h,
                    &problem) < 0)
         return nst_fail("%s: %s: %s", z->path, key, problem);
@@ -790,7 +841,9 @@ static float *decode_npy(const nst_npz *z, const char *key,
     int item = 0;
     size_t n = 0;
     memset(&h, 0, sizeof h);
-    if (parse_npy(z, key, raw, size, &h, &start, &item, &n) < 0) {
+    uint64_t more;
+    if (parse_npy(z, key, raw, size, size, &h, &start, &item, &n, &more) <
+        0) {
         free(raw);
         return NULL;
     }
@@ -820,22 +873,55 @@ static float *decode_npy(const nst_npz *z, const char *key,
     return out;
 }
 
-float *nst_npz_read_f32(nst_npz *z, const char *key, int *ndim,
-                        int64_t shape[NST_NPY_MAX_DIMS])
+/* The one entry holding key; NULL with a failure reason if none or
+ * several do. */
+static const nst__npz_entry *lookup(const nst_npz *z, const char *key)
 {
     int dup;
     const nst__npz_entry *e = find(z, key, &dup);
-    if (!e) {
+    if (!e)
         nst_fail("%s: %s: no such array in the archive", z->path, key);
-        return NULL;
-    }
-    if (dup) {
+    else if (dup)
         nst_fail("%s: %s: the archive holds this array more than once",
                  z->path, key);
-        return NULL;
-    }
-    unsigned char *raw = read_entry(z, key, e);
+    return e && !dup ? e : NULL;
+}
+
+float *nst_npz_read_f32(nst_npz *z, const char *key, int *ndim,
+                        int64_t shape[NST_NPY_MAX_DIMS])
+{
+    const nst__npz_entry *e = lookup(z, key);
+    unsigned char *raw = e ? read_entry(z, key, e) : NULL;
     if (!raw)
         return NULL;
     return decode_npy(z, key, raw, e->usize, ndim, shape);
+}
+
+int nst_npz_shape(nst_npz *z, const char *key, int *ndim,
+                  int64_t shape[NST_NPY_MAX_DIMS])
+{
+    const nst__npz_entry *e = lookup(z, key);
+    uint64_t at = 0;
+    if (!e || check_entry(z, key, e, &at) < 0)
+        return -1;
+    /* The preamble first, then as much as it says the header takes. */
+    unsigned char head[12 + NPY_MAX_HEADER];
+    uint64_t avail = e->usize < 12 ? e->usize : 12, more = 0, start;
+    npy_header h;
+    int item;
+    size_t n;
+    memset(&h, 0, sizeof h);
+    for (;;) {
+        if (read_prefix(z, key, e, at, head, (size_t)avail) < 0)
+            return -1;
+        if (parse_npy(z, key, head, avail, e->usize, &h, &start, &item, &n,
+                      &more) == 0)
+            break;
+        if (!more || more <= avail)
+            return -1;
+        avail = more;
+    }
+    *ndim = h.ndim;
+    memcpy(shape, h.shape, sizeof h.shape[0] * (size_t)h.ndim);
+    return 0;
 }

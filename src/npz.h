@@ -12,14 +12,23 @@
 
 typedef struct nst_npz nst_npz;
 
-/* Opens path and reads its central directory (zip64 included). NULL with a
- * failure reason naming the file on any problem. */
+/* Opens path, which must be a regular file (a FIFO or device is refused
+ * without blocking), and reads its central directory (zip64 included).
+ * NULL with a failure reason naming the file on any problem. */
 nst_npz *nst_npz_open(const char *path);
 
 void nst_npz_close(nst_npz *z);
 
 /* 1 if the archive has an entry for key (the array name, without ".npy"). */
 int nst_npz_has(const nst_npz *z, const char *key);
+
+/* The shape of array `key`, from its .npy header alone: of a deflated
+ * entry only the header's bytes are inflated. The shape is checked against
+ * the entry's recorded size, so a caller that accepts the shape knows how
+ * much reading the array will take. 0, or -1 with a failure reason naming
+ * the file and the entry. */
+int nst_npz_shape(nst_npz *z, const char *key, int *ndim,
+                  int64_t shape[NST_NPY_MAX_DIMS]);
 
 /* Reads array `key` as C-order float32 (float64 and float16 are converted,
  * fortran_order arrays transposed; other dtypes are an error). Entries may

@@ -239,7 +239,9 @@ static int optimise(const nst_options *o, const nst_kernels *k,
     for (int it = 0; it <= o->iters; it++) {
         /* Row it is the loss before update it+1; the last needs no
          * gradient. */
-        nst_objective_eval(obj, x, &rows[it].l, it < o->iters ? grad : NULL);
+        if ((rc = nst_objective_eval(obj, x, &rows[it].l,
+                                     it < o->iters ? grad : NULL)) != 0)
+            break;
         rows[it].seconds = nst_now() - start;
         nst_progress_update(&p, it, &rows[it].l, rows[it].seconds);
         if (it == o->iters)

@@ -1,13 +1,16 @@
 #include "objective.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../simd/kctx.h"
 #include "error.h"
 #include "loss.h"
 
 struct nst_objective {
     const nst_vgg *net;
+    nst_kctx *ctx; /* this objective's kernel workspace and threads */
     int h, w;
     int n_layers; /* forward and backward run through layers 0 .. n_layers-1 */
     double alpha, beta, gamma;
@@ -32,6 +35,7 @@ void nst_objective_free(nst_objective *o)
     }
     free(o->gram);
     nst_vgg_acts_free(&o->acts);
+    nst_kctx_free(o->ctx);
     free(o);
 }
 
@@ -55,22 +59,25 @@ static int make_gram_targets(nst_objective *o, const float *style, int sh,
 {
     const nst_vgg *net = o->net;
     nst_vgg_acts acts;
-    if (nst_vgg_acts_alloc(net, sh, sw, &acts) != 0)
-        return nst_fail("style image: %s", nst_failure_reason());
-    nst_vgg_forward(net, style, n_layers, &acts);
-    for (int l = 0; l < n_layers; l++) {
+    int rc = nst_vgg_acts_alloc(net, sh, sw, &acts);
+    if (rc == 0)
+        rc = nst_vgg_forward(net, o->ctx, style, n_layers, &acts);
+    for (int l = 0; rc == 0 && l < n_layers; l++) {
         if (o->style_w[l] == 0)
             continue;
         const int c = net->layer[l].conv.cout, m = acts.h[l] * acts.w[l];
         o->gram_target[l] = malloc((size_t)c * c * sizeof(float));
-        if (!o->gram_target[l]) {
-            nst_vgg_acts_free(&acts);
-            return nst_fail("style image: out of memory for %s's Gram matrix",
+        rc = o->gram_target[l]
+                 ? nst_gram(o->ctx, acts.f[l], c, m, o->gram_target[l])
+                 : nst_fail("out of memory for %s's Gram matrix",
                             net->layer[l].name);
-        }
-        net->k->gram(acts.f[l], c, m, (float)(1.0 / m), o->gram_target[l]);
     }
     nst_vgg_acts_free(&acts);
+    if (rc != 0) {
+        char why[1024];
+        snprintf(why, sizeof why, "%s", nst_failure_reason());
+        return nst_fail("style image: %s", why);
+    }
     return 0;
 }
 
@@ -88,6 +95,10 @@ nst_objective *nst_objective_create(const nst_vgg *net,
         return NULL;
     }
     o->net = net;
+    if (!(o->ctx = nst_kctx_create(net->k, 0))) {
+        nst_fail("objective: out of memory");
+        goto fail;
+    }
     o->h = h;
     o->w = w;
     o->alpha = spec->content_weight;
@@ -117,10 +128,13 @@ nst_objective *nst_objective_create(const nst_vgg *net,
         nst_fail("objective: out of memory for the Gram scratch");
         goto fail;
     }
-    if (nst_vgg_acts_alloc(net, h, w, &o->acts) != 0)
+    if (nst_vgg_acts_alloc(net, h, w, &o->acts) != 0) {
+        nst_fail("content image: %s", nst_failure_reason());
         goto fail;
+    }
     if (spec->n_content) {
-        nst_vgg_forward(net, content, o->n_layers, &o->acts);
+        if (nst_vgg_forward(net, o->ctx, content, o->n_layers, &o->acts) != 0)
+            goto fail;
         for (int l = 0; l < o->n_layers; l++) {
             if (!o->content_count[l])
                 continue;
@@ -143,8 +157,9 @@ fail:
 }
 
 /* Adds layer l's content and style losses (unweighted) to out and, when g
- * is not NULL, their weighted gradients with respect to F_l to g. */
-static void layer_losses(nst_objective *o, int l, nst_losses *out, float *g)
+ * is not NULL, their weighted gradients with respect to F_l to g. 0, or -1
+ * with a failure reason. */
+static int layer_losses(nst_objective *o, int l, nst_losses *out, float *g)
 {
     const nst_vgg *net = o->net;
     const float *f = o->acts.f[l];
@@ -157,43 +172,51 @@ static void layer_losses(nst_objective *o, int l, nst_losses *out, float *g)
     }
     if (o->style_w[l] != 0) {
         const double scale = o->beta * o->style_w[l];
-        out->style += o->style_w[l] *
-                      nst_style_loss(net->k, f, c, m, o->gram_target[l],
-                                     o->gram, scale, g);
+        double loss;
+        if (nst_style_loss(o->ctx, f, c, m, o->gram_target[l], o->gram, scale,
+                           g, &loss) != 0)
+            return -1;
+        out->style += o->style_w[l] * loss;
     }
+    return 0;
 }
 
 /* The backward pass's callback: layer l's terms, losses into out. */
-typedef struct eval_ctx {
+typedef struct eval_state {
     nst_objective *o;
     nst_losses *out;
-} eval_ctx;
+} eval_state;
 
-static void add_terms(void *ctx, int l, float *g)
+static int add_terms(void *arg, int l, float *g)
 {
-    eval_ctx *e = ctx;
-    layer_losses(e->o, l, e->out, g);
+    eval_state *e = arg;
+    return layer_losses(e->o, l, e->out, g);
 }
 
-void nst_objective_eval(nst_objective *o, const float *x, nst_losses *out,
-                        float *grad)
+int nst_objective_eval(nst_objective *o, const float *x, nst_losses *out,
+                       float *grad)
 {
     const nst_vgg *net = o->net;
     *out = (nst_losses){0, 0, 0, 0};
-    nst_vgg_forward(net, x, o->n_layers, &o->acts);
+    if (nst_vgg_forward(net, o->ctx, x, o->n_layers, &o->acts) != 0)
+        return -1;
 
     if (grad && o->n_layers == 0) {
         memset(grad, 0, (size_t)3 * o->h * o->w * sizeof *grad);
     } else if (grad) {
-        eval_ctx e = {o, out};
-        nst_vgg_backward(net, &o->acts, o->n_layers, add_terms, &e, grad);
+        eval_state e = {o, out};
+        if (nst_vgg_backward(net, o->ctx, &o->acts, o->n_layers, add_terms,
+                             &e, grad) != 0)
+            return -1;
     } else {
         /* The same order as the backward pass, so both give the same
          * sums. */
         for (int l = o->n_layers - 1; l >= 0; l--)
-            layer_losses(o, l, out, NULL);
+            if (layer_losses(o, l, out, NULL) != 0)
+                return -1;
     }
     out->tv = nst_tv_loss(x, 3, o->h, o->w, o->gamma, grad);
     out->total = o->alpha * out->content + o->beta * out->style +
                  o->gamma * out->tv;
+    return 0;
 }

@@ -22,7 +22,11 @@ typedef struct nst_objective_spec {
 typedef struct nst_objective nst_objective;
 
 /* content: 3 x h x w and style: 3 x sh x sw, both mean subtracted. The
- * generated image has the content's size. NULL with a failure reason. */
+ * generated image has the content's size. The objective makes its own
+ * kernel context for net->k, running with the calling thread's OpenMP
+ * thread count (omp_get_max_threads()); net is only read, so objectives on
+ * several threads may share it, each used by one thread at a time. NULL
+ * with a failure reason. */
 nst_objective *nst_objective_create(const nst_vgg *net,
                                     const nst_objective_spec *spec,
                                     const float *content, int h, int w,
@@ -31,8 +35,10 @@ nst_objective *nst_objective_create(const nst_vgg *net,
 void nst_objective_free(nst_objective *o);
 
 /* Evaluates the losses at x (3 x h x w, mean subtracted); if grad is not
- * NULL, writes dL/dx there (overwrite). */
-void nst_objective_eval(nst_objective *o, const float *x, nst_losses *out,
-                        float *grad);
+ * NULL, writes dL/dx there (overwrite). 0, or -1 with a failure reason if
+ * the kernels' workspace cannot grow (out and grad then hold nothing
+ * meaningful). */
+int nst_objective_eval(nst_objective *o, const float *x, nst_losses *out,
+                       float *grad);
 
 #endif

@@ -1,11 +1,15 @@
 #include "vgg.h"
 
+#include <assert.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../simd/kctx.h"
 #include "error.h"
+#include "finite.h"
 #include "npz.h"
 
 const float nst_vgg_mean[3] = {123.68f, 116.779f, 103.939f};
@@ -13,10 +17,6 @@ const float nst_vgg_mean[3] = {123.68f, 116.779f, 103.939f};
 /* Convolutions per block; a file with a conv3_4 entry is VGG19. */
 static const int vgg16_convs[5] = {2, 2, 3, 3, 3};
 static const int vgg19_convs[5] = {2, 2, 4, 4, 4};
-
-/* Bounds the channel counts read from a file, so sizes stay far from int
- * overflow. */
-#define MAX_CHANNELS 65536
 
 /* "reluB_I" or "convB_I" with B in 1..5 and I within VGG19's block B: 0 and
  * the block and convolution (from 1), else -1. */
@@ -79,14 +79,35 @@ static void format_shape(char *buf, size_t size, int ndim,
         snprintf(buf + n, size - n, ndim == 1 ? ",)" : ")");
 }
 
-static float *read_entry(nst_npz *z, const char *path, const char *key,
-                         const char *needed_for, int *ndim, int64_t *shape)
+/* An entry's shape, from its header alone: nothing is read or inflated
+ * before the shape is known to be one the network can use. */
+static int entry_shape(nst_npz *z, const char *path, const char *key,
+                       const char *needed_for, int *ndim, int64_t *shape)
 {
-    if (!nst_npz_has(z, key)) {
-        nst_fail("%s: no entry %s (needed for %s)", path, key, needed_for);
+    if (!nst_npz_has(z, key))
+        return nst_fail("%s: no entry %s (needed for %s)", path, key,
+                        needed_for);
+    return nst_npz_shape(z, key, ndim, shape);
+}
+
+/* Reads n values of an entry whose shape was checked; NaN and infinities
+ * are refused (they would turn the whole image black). */
+static float *read_finite(nst_npz *z, const char *path, const char *key,
+                          size_t n)
+{
+    int ndim;
+    int64_t shape[NST_NPY_MAX_DIMS];
+    float *a = nst_npz_read_f32(z, key, &ndim, shape);
+    if (!a)
+        return NULL;
+    const size_t bad = nst_first_non_finite(a, n);
+    if (bad < n) {
+        nst_fail("%s: %s: element %zu is %s; weights must be finite", path,
+                 key, bad, isnan(a[bad]) ? "NaN" : "infinite");
+        free(a);
         return NULL;
     }
-    return nst_npz_read_f32(z, key, ndim, shape);
+    return a;
 }
 
 /* Reads layer L->name's weights (HWIO) and bias, checks they take cin input
@@ -96,49 +117,45 @@ static int load_layer(nst_vgg_layer *L, nst_npz *z, const char *path,
                       const char *needed_for, int cin, const char *prev,
                       const nst_kernels *k)
 {
-    char key[32], s[200];
+    char wkey[32], bkey[32], s[200];
     int ndim;
     int64_t shape[NST_NPY_MAX_DIMS];
 
-    snprintf(key, sizeof key, "%s_W", L->name);
-    float *hwio = read_entry(z, path, key, needed_for, &ndim, shape);
-    if (!hwio)
+    snprintf(wkey, sizeof wkey, "%s_W", L->name);
+    snprintf(bkey, sizeof bkey, "%s_b", L->name);
+    if (entry_shape(z, path, wkey, needed_for, &ndim, shape) != 0)
         return -1;
     format_shape(s, sizeof s, ndim, shape);
     if (ndim != 4 || shape[0] != 3 || shape[1] != 3 || shape[3] < 1 ||
-        shape[3] > MAX_CHANNELS) {
-        free(hwio);
+        shape[3] > NST_VGG_MAX_CHANNELS)
         return nst_fail("%s: %s: shape %s is not a 3x3 kernel (3,3,cin,cout) "
                         "with 1 to %d output channels",
-                        path, key, s, MAX_CHANNELS);
-    }
+                        path, wkey, s, NST_VGG_MAX_CHANNELS);
     if (shape[2] != cin) {
-        free(hwio);
         if (prev)
             return nst_fail("%s: %s: shape %s does not follow %s's %d output "
                             "channels",
-                            path, key, s, prev, cin);
+                            path, wkey, s, prev, cin);
         return nst_fail("%s: %s: shape %s does not take the 3 channels of an "
                         "RGB image",
-                        path, key, s);
+                        path, wkey, s);
     }
     const int cout = (int)shape[3];
+    if (entry_shape(z, path, bkey, needed_for, &ndim, shape) != 0)
+        return -1;
+    if (ndim != 1 || shape[0] != cout) {
+        format_shape(s, sizeof s, ndim, shape);
+        return nst_fail("%s: %s: shape %s does not match %s's %d output "
+                        "channels",
+                        path, bkey, s, wkey, cout);
+    }
 
-    snprintf(key, sizeof key, "%s_b", L->name);
-    float *bias = read_entry(z, path, key, needed_for, &ndim, shape);
+    float *hwio = read_finite(z, path, wkey, (size_t)cout * cin * 9);
+    float *bias = hwio ? read_finite(z, path, bkey, (size_t)cout) : NULL;
     if (!bias) {
         free(hwio);
         return -1;
     }
-    if (ndim != 1 || shape[0] != cout) {
-        format_shape(s, sizeof s, ndim, shape);
-        free(hwio);
-        free(bias);
-        return nst_fail("%s: %s: shape %s does not match %s_W's %d output "
-                        "channels",
-                        path, key, s, L->name, cout);
-    }
-
     float *oihw = malloc((size_t)cout * (size_t)cin * 9 * sizeof *oihw);
     if (!oihw) {
         free(hwio);
@@ -160,7 +177,9 @@ static int load_layer(nst_vgg_layer *L, nst_npz *z, const char *path,
         free(oihw);
         free(bias);
         L->weight = L->bias = NULL;
-        return -1;
+        return nst_fail("%s: %s: out of memory for the %s kernels' packed "
+                        "weights",
+                        path, L->name, k->name);
     }
     return 0;
 }
@@ -380,9 +399,17 @@ void nst_vgg_acts_free(nst_vgg_acts *a)
     memset(a, 0, sizeof *a);
 }
 
-void nst_vgg_forward(const nst_vgg *net, const float *x, int n_layers,
-                     nst_vgg_acts *a)
+/* A convolution of layer l could not grow the context's workspace. */
+static int workspace_failed(const nst_vgg *net, int l)
 {
+    return nst_fail("%s: out of memory for the %s kernels' workspace",
+                    net->layer[l].name, net->k->name);
+}
+
+int nst_vgg_forward(const nst_vgg *net, nst_kctx *ctx, const float *x,
+                    int n_layers, nst_vgg_acts *a)
+{
+    assert(nst_kctx_kernels(ctx) == net->k);
     const nst_kernels *k = net->k;
     const float *in = x;
     int ih = a->in_h, iw = a->in_w;
@@ -397,16 +424,21 @@ void nst_vgg_forward(const nst_vgg *net, const float *x, int n_layers,
                 k->avgpool2x2(in, L->conv.cin, ih, iw, pooled);
             in = pooled;
         }
-        k->conv3x3_bias_relu(&L->conv, in, a->h[l], a->w[l], a->f[l]);
+        if (k->conv3x3_bias_relu(ctx, &L->conv, in, a->h[l], a->w[l],
+                                 a->f[l]) != 0)
+            return workspace_failed(net, l);
         in = a->f[l];
         ih = a->h[l];
         iw = a->w[l];
     }
+    return 0;
 }
 
-void nst_vgg_backward(const nst_vgg *net, nst_vgg_acts *a, int n_layers,
-                      nst_vgg_terms_fn add_terms, void *ctx, float *dx)
+int nst_vgg_backward(const nst_vgg *net, nst_kctx *ctx, nst_vgg_acts *a,
+                     int n_layers, nst_vgg_terms_fn add_terms, void *arg,
+                     float *dx)
 {
+    assert(nst_kctx_kernels(ctx) == net->k);
     const nst_kernels *k = net->k;
     const int top = n_layers - 1;
     size_t off[NST_VGG_MAX_LAYERS], g[NST_VGG_MAX_LAYERS],
@@ -418,21 +450,22 @@ void nst_vgg_backward(const nst_vgg *net, nst_vgg_acts *a, int n_layers,
         const nst_vgg_layer *L = &net->layer[l];
         const int h = a->h[l], w = a->w[l];
         float *gl = a->block + g[l];
-        add_terms(ctx, l, gl);
+        if (add_terms(arg, l, gl) != 0)
+            return -1;
         k->relu_backward(a->f[l], gl, out_floats(net, a, l));
         /* Layer 0 never has a pool before it. */
         float *out = l ? a->block + g[l - 1] : dx;
-        if (!L->pool_before) {
-            k->conv3x3_backward_data(&L->conv, gl, h, w, out);
+        float *dconv = L->pool_before ? a->block + dp[l] : out;
+        if (k->conv3x3_backward_data(ctx, &L->conv, gl, h, w, dconv) != 0)
+            return workspace_failed(net, l);
+        if (!L->pool_before)
             continue;
-        }
-        float *dpooled = a->block + dp[l];
-        k->conv3x3_backward_data(&L->conv, gl, h, w, dpooled);
         if (net->pool == NST_POOL_MAX)
-            k->maxpool2x2_backward(a->f[l - 1], dpooled, L->conv.cin,
+            k->maxpool2x2_backward(a->f[l - 1], dconv, L->conv.cin,
                                    a->h[l - 1], a->w[l - 1], out);
         else
-            k->avgpool2x2_backward(dpooled, L->conv.cin, a->h[l - 1],
+            k->avgpool2x2_backward(dconv, L->conv.cin, a->h[l - 1],
                                    a->w[l - 1], out);
     }
+    return 0;
 }

@@ -12,6 +12,12 @@
 
 #define NST_VGG_MAX_LAYERS 16
 
+/* Most input or output channels a layer read from a file may have. VGG's
+ * widest layers have 512; a file with more is refused before its weights
+ * are read, since the activations grow with the channel count (a layer of
+ * 1024 channels at 512x512 already holds 1 GiB). */
+#define NST_VGG_MAX_CHANNELS 1024
+
 /* Subtracted from RGB pixels in [0, 255] before the first layer. */
 extern const float nst_vgg_mean[3];
 
@@ -35,8 +41,10 @@ typedef struct nst_vgg {
 /* Loads conv1_1 up to the deepest of names[] (each "reluB_I" or
  * "convB_I") from an npz in the vgg16_weights.npz key layout (convB_I_W in
  * HWIO, convB_I_b), reading only those entries. Shapes must chain: 3 input
- * channels first, each layer's cin equal to the previous cout. -1 with a
- * failure reason naming the file and the entry. */
+ * channels first, each layer's cin equal to the previous cout, at most
+ * NST_VGG_MAX_CHANNELS; they are checked from the entries' headers before
+ * any data is read. Weights must be finite. -1 with a failure reason naming
+ * the file and the entry. */
 int nst_vgg_load(nst_vgg *net, const char *path, const char *const *names,
                  int n_names, nst_pool pool, const nst_kernels *k);
 
@@ -64,13 +72,17 @@ int nst_vgg_acts_alloc(const nst_vgg *net, int h, int w, nst_vgg_acts *a);
 void nst_vgg_acts_free(nst_vgg_acts *a);
 
 /* Runs layers 0 .. n_layers-1 on x (3 x h x w, mean subtracted), filling
- * a->f[0 .. n_layers-1]. */
-void nst_vgg_forward(const nst_vgg *net, const float *x, int n_layers,
-                     nst_vgg_acts *a);
+ * a->f[0 .. n_layers-1], with the kernel context ctx (for net->k; its
+ * workspace and threads). The network is only read: contexts on several
+ * threads may run the same net at once. 0, or -1 with a failure reason if
+ * the workspace cannot grow. */
+int nst_vgg_forward(const nst_vgg *net, nst_kctx *ctx, const float *x,
+                    int n_layers, nst_vgg_acts *a);
 
 /* Adds layer l's own loss terms to g = dL/dF_l (cout x h x w), while
- * a->f[l] still holds the forward pass's F_l. */
-typedef void (*nst_vgg_terms_fn)(void *ctx, int l, float *g);
+ * a->f[l] still holds the forward pass's F_l. 0, or -1 with a failure
+ * reason, which ends the backward pass. */
+typedef int (*nst_vgg_terms_fn)(void *arg, int l, float *g);
 
 /* The backward pass from layer n_layers-1 (n_layers >= 1) down to the
  * image, after nst_vgg_forward with the same n_layers. dL/dF starts at
@@ -78,8 +90,10 @@ typedef void (*nst_vgg_terms_fn)(void *ctx, int l, float *g);
  * the step goes back through the ReLU, the convolution and the pool below.
  * Writes dL/dx to dx (3 x h x w, overwrite). The gradients reuse the
  * storage of the ReLU outputs as each one is done with, so a->f[] holds
- * nothing meaningful afterwards. */
-void nst_vgg_backward(const nst_vgg *net, nst_vgg_acts *a, int n_layers,
-                      nst_vgg_terms_fn add_terms, void *ctx, float *dx);
+ * nothing meaningful afterwards. 0, or -1 with a failure reason (from
+ * add_terms, or the workspace). */
+int nst_vgg_backward(const nst_vgg *net, nst_kctx *ctx, nst_vgg_acts *a,
+                     int n_layers, nst_vgg_terms_fn add_terms, void *arg,
+                     float *dx);
 
 #endif

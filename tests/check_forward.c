@@ -142,7 +142,10 @@ static void check_forward_pass(int isa, nst_pool pool)
         for (size_t i = 0; i < (size_t)net.layer[l].conv.cout * a.h[l] * a.w[l];
              i++)
             a.f[l][i] = NAN;
-    nst_vgg_forward(&net, x, net.n, &a);
+    nst_kctx *ctx = tu_kctx(k, 0);
+    ck_assert_msg(nst_vgg_forward(&net, ctx, x, net.n, &a) == 0, "%s",
+                  nst_failure_reason());
+    nst_kctx_free(ctx);
 
     double *xd = widened(x, (size_t)3 * h * w), *b[NST_VGG_MAX_LAYERS];
     ref_acts ra;
@@ -241,7 +244,8 @@ START_TEST(losses_match_reference)
         nst_objective_create(&net, &spec, content, h, w, style, sh, sw);
     ck_assert_msg(o, "%s", nst_failure_reason());
     nst_losses got, want;
-    nst_objective_eval(o, x, &got, NULL);
+    ck_assert_msg(nst_objective_eval(o, x, &got, NULL) == 0, "%s",
+                  nst_failure_reason());
 
     ref_objective ro;
     ck_assert(ref_objective_init(&ro, &r, &spec, content, h, w, style, sh,
@@ -545,12 +549,12 @@ START_TEST(fixture_errors)
     f.a[0].shape[0] = f.a[0].shape[1] = 1;
     expect_load_error(&f, 6, "relu1_1",
                       "conv1_1_W: shape (1,1,3,2) is not a 3x3 kernel "
-                      "(3,3,cin,cout) with 1 to 65536 output channels");
+                      "(3,3,cin,cout) with 1 to 1024 output channels");
     fixture_init(&f);
     f.a[0].ndim = 3;
     expect_load_error(&f, 6, "relu1_1",
                       "conv1_1_W: shape (3,3,3) is not a 3x3 kernel "
-                      "(3,3,cin,cout) with 1 to 65536 output channels");
+                      "(3,3,cin,cout) with 1 to 1024 output channels");
     fixture_init(&f);
     f.a[3].shape[0] = 1;
     expect_load_error(&f, 6, "relu1_2",

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 /* ---- fixtures ----------------------------------------------------------- */
@@ -98,6 +99,14 @@ static void check_array(nst_npz *z, const npzw_array *a, const char *what)
         ck_assert_msg(shape[d] == a->shape[d],
                       "%s: %s: shape[%d] %lld, expected %lld", what, a->name,
                       d, (long long)shape[d], (long long)a->shape[d]);
+    /* The header alone gives the same shape. */
+    int64_t peek[NST_NPY_MAX_DIMS];
+    int peek_ndim = -1;
+    ck_assert_msg(nst_npz_shape(z, a->name, &peek_ndim, peek) == 0, "%s: %s",
+                  what, nst_failure_reason());
+    ck_assert_int_eq(peek_ndim, ndim);
+    for (int d = 0; d < ndim; d++)
+        ck_assert_int_eq(peek[d], shape[d]);
     int64_t n = count_of(a->ndim, a->shape);
     for (int64_t i = 0; i < n; i++) {
         float want = (float)a->values[i];
@@ -715,6 +724,50 @@ START_TEST(test_big_entry_untouched)
 }
 END_TEST
 
+/* 972 MiB of zeros deflated into about a megabyte, behind a .npy header
+ * that accounts for them (3,3,3,9437184 floats): the shape must come from
+ * inflating the header alone, so a loader can refuse the entry before its
+ * data costs anything. */
+START_TEST(test_deflate_bomb_shape_only)
+{
+    enum { MIB = 972 };
+    char path[4200];
+    fixture("npz_bomb", "bomb.npz", path, sizeof path);
+    ck_assert_int_eq(npzw_write_bomb(path, MIB), 0);
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_msg(st.st_size < 4 << 20, "bomb is %lld bytes",
+                  (long long)st.st_size);
+
+    long before = max_rss_kb();
+    nst_npz *z = nst_npz_open(path);
+    ck_assert_msg(z != NULL, "%s", nst_failure_reason());
+    int ndim = -1;
+    int64_t shape[NST_NPY_MAX_DIMS];
+    ck_assert_msg(nst_npz_shape(z, "conv1_1_W", &ndim, shape) == 0, "%s",
+                  nst_failure_reason());
+    ck_assert_int_eq(ndim, 4);
+    ck_assert_int_eq(shape[3], (int64_t)MIB * (1 << 20) / 108);
+    nst_npz_close(z);
+    long grown = max_rss_kb() - before;
+    /* Inflating the entry would take 972 MiB. */
+    ck_assert_msg(grown < 16 * 1024, "peak memory grew by %ld KiB", grown);
+}
+END_TEST
+
+/* A FIFO given as the weights used to block in open() forever. */
+START_TEST(test_fifo_is_refused)
+{
+    char path[4200];
+    fixture("npz_fifo", "fifo.npz", path, sizeof path);
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+    alarm(20); /* a hang becomes a failure */
+    expect_open_fails(path, "not a regular file (a FIFO)");
+    alarm(0);
+    expect_open_fails("/dev/null", "not a regular file (a device or socket)");
+}
+END_TEST
+
 /* The shared VGG19 file, packed as numpy does (with zip64 local extra
  * fields that the central directory lacks). Reference values were read
  * with Python's zipfile and struct modules. */
@@ -786,6 +839,8 @@ static Suite *npz_suite(void)
     tcase_add_test(bad, test_bad_dicts);
     tcase_add_test(bad, test_unsupported_method);
     tcase_add_test(bad, test_missing_and_duplicate_keys);
+    tcase_add_test(bad, test_deflate_bomb_shape_only);
+    tcase_add_test(bad, test_fifo_is_refused);
     suite_add_tcase(s, bad);
     return s;
 }

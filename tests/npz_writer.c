@@ -89,7 +89,7 @@ unsigned char *npzw_npy(const npzw_array *a, int version, size_t *size)
                  "{'descr': '%s', 'fortran_order': %s, 'shape': %s, }",
                  a->descr, a->fortran ? "True" : "False", shape);
     }
-    if (a->hole_bytes)
+    if (a->hole_bytes || a->zero_mib)
         count = 0;
     size_t pre = version >= 2 ? 12 : 10;
     /* Spaces and a newline pad the header to a multiple of 64 bytes. */
@@ -154,6 +154,53 @@ static unsigned char *deflate_raw(const unsigned char *in, size_t n,
         free(out);
         return NULL;
     }
+    return out;
+}
+
+/* Deflates npy[0..n) followed by mib MiB of zeros. After a full flush
+ * the compressor starts afresh, so every MiB of zeros compresses to the
+ * same bytes: one is compressed and repeated. */
+static unsigned char *deflate_zeros(const unsigned char *npy, size_t n,
+                                    uint64_t mib, size_t *out_size)
+{
+    enum { MIB = 1 << 20 };
+    z_stream s;
+    memset(&s, 0, sizeof s);
+    if (deflateInit2(&s, 9, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return NULL;
+    unsigned char *zeros = calloc(MIB, 1), *part[3] = {NULL, NULL, NULL};
+    size_t len[3] = {0, 0, 0};
+    const unsigned char *in[3] = {npy, zeros, zeros};
+    size_t in_n[3] = {n, MIB, 0};
+    for (int i = 0; zeros && i < 3; i++) {
+        size_t cap = deflateBound(&s, in_n[i]) + 64;
+        part[i] = malloc(cap);
+        if (!part[i])
+            break;
+        s.next_in = (unsigned char *)in[i];
+        s.avail_in = (uInt)in_n[i];
+        s.next_out = part[i];
+        s.avail_out = (uInt)cap;
+        deflate(&s, i < 2 ? Z_FULL_FLUSH : Z_FINISH);
+        len[i] = cap - s.avail_out;
+    }
+    deflateEnd(&s);
+    unsigned char *out = NULL;
+    if (part[2]) {
+        *out_size = len[0] + mib * len[1] + len[2];
+        out = malloc(*out_size);
+    }
+    if (out) {
+        unsigned char *p = out;
+        memcpy(p, part[0], len[0]);
+        p += len[0];
+        for (uint64_t k = 0; k < mib; k++, p += len[1])
+            memcpy(p, part[1], len[1]);
+        memcpy(p, part[2], len[2]);
+    }
+    free(zeros);
+    for (int i = 0; i < 3; i++)
+        free(part[i]);
     return out;
 }
 
@@ -273,13 +320,30 @@ static int write_entry(FILE *f, const npzw_array *a, const npzw_options *o,
     if (!npy)
         return -1;
     stored_size = npy_size;
-    if (o->method == 8 && !(stored = deflate_raw(npy, npy_size, &stored_size))) {
+    if (a->zero_mib)
+        stored = o->method == 8 ? deflate_zeros(npy, npy_size, a->zero_mib,
+                                                &stored_size)
+                                : NULL;
+    else if (o->method == 8)
+        stored = deflate_raw(npy, npy_size, &stored_size);
+    if (!stored) {
         free(npy);
         return -1;
     }
     r->offset = (uint64_t)ftello(f);
     r->crc = (uint32_t)crc32(0L, npy, (uInt)npy_size);
-    r->usize = npy_size + a->hole_bytes;
+    if (a->zero_mib) {
+        unsigned char *zeros = calloc(1 << 20, 1);
+        if (!zeros) {
+            free(npy);
+            return -1;
+        }
+        const uLong mib_crc = crc32(0L, zeros, 1 << 20);
+        free(zeros);
+        for (uint64_t k = 0; k < a->zero_mib; k++)
+            r->crc = (uint32_t)crc32_combine(r->crc, mib_crc, 1 << 20);
+    }
+    r->usize = npy_size + a->hole_bytes + (a->zero_mib << 20);
     r->csize = stored_size + a->hole_bytes;
     int rc = write_local(f, a, o, r);
     if (rc == 0 && fwrite(stored, 1, stored_size, f) != stored_size)
@@ -373,4 +437,17 @@ int npzw_spit(const char *path, const unsigned char *buf, size_t size)
     if (f && fclose(f) != 0)
         rc = -1;
     return rc;
+}
+
+int npzw_write_bomb(const char *path, uint64_t mib)
+{
+    static const double none[1];
+    npzw_array a[2] = {
+        {.name = "conv1_1_W", .descr = "<f4", .ndim = 4,
+         .shape = {3, 3, 3, (int64_t)(mib << 20) / 108}, .zero_mib = mib},
+        {.name = "conv1_1_b", .descr = "<f4", .ndim = 1, .shape = {0},
+         .values = none},
+    };
+    npzw_options o = {.method = 8};
+    return mib % 27 ? -1 : npzw_write(path, a, 2, &o, NULL);
 }

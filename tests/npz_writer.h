@@ -24,6 +24,10 @@ typedef struct npzw_array {
     uint64_t hole_bytes;   /* if set: no values; a hole of this many bytes
                               (a sparse file) follows the .npy header, and
                               the entry's CRC-32 covers the header only */
+    uint64_t zero_mib;     /* if set (deflated archives only): no values;
+                              this many MiB of zeros follow the header, and
+                              cost about 1 KiB each in the file (a deflate
+                              bomb) */
 } npzw_array;
 
 typedef struct npzw_options {
@@ -52,6 +56,11 @@ typedef struct npzw_layout {
  * message on stderr. */
 int npzw_write(const char *path, const npzw_array *a, int n,
                const npzw_options *o, npzw_layout *layout);
+
+/* A deflate bomb shaped like VGG weights: conv1_1_W of shape
+ * (3,3,3,n) holding mib MiB of zeros (mib a multiple of 27, so that n is
+ * whole), deflated into about mib KiB, and an empty conv1_1_b. 0 or -1. */
+int npzw_write_bomb(const char *path, uint64_t mib);
 
 /* The .npy bytes of one array (version 1..3), malloc'd; NULL on failure. */
 unsigned char *npzw_npy(const npzw_array *a, int version, size_t *size);

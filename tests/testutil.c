@@ -68,6 +68,13 @@ const nst_kernels *tu_isa_or_skip(int i)
     return k;
 }
 
+nst_kctx *tu_kctx(const nst_kernels *k, int nthreads)
+{
+    nst_kctx *ctx = nst_kctx_create(k, nthreads);
+    ck_assert_ptr_nonnull(ctx);
+    return ctx;
+}
+
 float *tu_random_image(tu_rng *r, int h, int w)
 {
     float *x = tu_nan_floats((size_t)3 * h * w);

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kctx.h"
 #include "simd.h"
 
 /* A small deterministic generator (splitmix64) so tests draw the same
@@ -38,6 +39,10 @@ float *tu_nan_floats(size_t n);
 #define TU_N_ISAS 3
 extern const char *const tu_isas[TU_N_ISAS];
 const nst_kernels *tu_isa_or_skip(int i);
+
+/* A kernel context for k and nthreads threads (0: the calling thread's
+ * OpenMP thread count); fails the test on out-of-memory. */
+nst_kctx *tu_kctx(const nst_kernels *k, int nthreads);
 
 /* A random 3 x h x w image with pixels in [0, 255] minus the VGG mean, as
  * the program feeds the network. */

@@ -7,13 +7,16 @@
 
 int nst_conv_prepare__avx2(nst_conv *c);
 void nst_conv_release__avx2(nst_conv *c);
-void nst_f32_conv3x3_bias_relu__avx2(const nst_conv *c, const float *x, int h,
-                                     int w, float *y);
-void nst_f32_conv3x3_backward_data__avx2(const nst_conv *c, const float *dy,
-                                         int h, int w, float *dx);
-void nst_f32_gram__avx2(const float *f, int c, int m, float scale, float *g);
-void nst_f32_gram_backward__avx2(const float *d, const float *f, int c, int m,
-                                 float scale, float *df);
+int nst_f32_conv3x3_bias_relu__avx2(nst_kctx *ctx, const nst_conv *c,
+                                    const float *x, int h, int w, float *y);
+int nst_f32_conv3x3_backward_data__avx2(nst_kctx *ctx, const nst_conv *c,
+                                        const float *dy, int h, int w,
+                                        float *dx);
+int nst_f32_gram__avx2(nst_kctx *ctx, const float *f, int c, int m,
+                       float scale, float *g);
+void nst_f32_gram_backward__avx2(nst_kctx *ctx, const float *d,
+                                 const float *f, int c, int m, float scale,
+                                 float *df);
 void nst_f32_relu_backward__avx2(const float *y, float *dy, size_t n);
 void nst_f32_avgpool2x2__avx2(const float *x, int c, int h, int w, float *y);
 void nst_f32_avgpool2x2_backward__avx2(const float *dy, int c, int h, int w,

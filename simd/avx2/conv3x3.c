@@ -9,10 +9,10 @@
  *
  * The image is cut into blocks of tiles along one row of tiles, as many as
  * keep V in L2. Per block, a thread transforms all input channels into V
- * (its own part of the workspace), then for each chunk of CB output channels runs the
- * 36 products into M and transforms M back into the output. Threads share out
- * whole blocks, so each output is computed the same way whatever the thread
- * count.
+ * (in its own part of the context's workspace), then for each chunk of CB
+ * output channels runs the 36 products into M and transforms M back into
+ * the output. Threads share out whole blocks, so each output is computed
+ * the same way whatever the thread count.
  *
  * The transforms work on 8 tiles at once, one tile per lane: four loads of
  * 8 consecutive pixels and an in-lane 4x4 transpose give one vector per
@@ -24,13 +24,12 @@
  * the kernel rotated by 180 degrees and cin, cout swapped, so prepare makes
  * a second set of transformed weights.
  *
- * The convolutions of a network run one after the other, so they share one
- * workspace, sized by prepare for the largest of them. */
+ * The workspace (V and M per thread) is the kernel context's scratch area:
+ * the first call of a layer shape may grow it, later ones find it sized. */
 #include "avx2.h"
 
 #include <assert.h>
 #include <immintrin.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,7 +37,7 @@
 #include <omp.h>
 #endif
 
-#include "../../src/error.h"
+#include "../kctx.h"
 #include "gemm_6x16.h"
 
 enum {
@@ -53,20 +52,9 @@ enum {
 /* The packed form of one convolution: transformed weights for both
  * directions. */
 typedef struct conv_packed {
-    float *fwd;     /* XI x ceil(cout/MR) panels x cin x MR */
-    float *bwd;     /* XI x ceil(cin/MR) panels x cout x MR */
-    int holds_work; /* counted among the workspace's users */
+    float *fwd; /* XI x ceil(cout/MR) panels x cin x MR */
+    float *bwd; /* XI x ceil(cin/MR) panels x cout x MR */
 } conv_packed;
-
-/* The workspace of every prepared convolution: nthreads parts of floats
- * each, the most any of them asked for. Grown by prepare, freed with the
- * last user; a convolution holds the lock while it runs in it. */
-static struct {
-    pthread_mutex_t lock;
-    float *work;
-    size_t floats;
-    int nthreads, users;
-} shared = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, 0};
 
 static size_t round_up(size_t n, size_t m)
 {
@@ -128,15 +116,6 @@ static float *pack_weights(const float *weight, int cin, int cout,
     return u;
 }
 
-static int max_threads(void)
-{
-#ifdef _OPENMP
-    return omp_get_max_threads();
-#else
-    return 1;
-#endif
-}
-
 /* Tiles per block for nin input channels: as many as keep V within
  * V_FLOATS (which fits in L2 with room for M), a multiple of NR. */
 static int block_tiles(int nin)
@@ -159,65 +138,18 @@ static size_t m_stride(int nt)
     return (size_t)CB * nt + 16;
 }
 
-/* Per thread: V (XI x v_stride) and M (XI x m_stride). */
-static size_t work_floats(int cin, int cout)
-{
-    const size_t vf = v_stride(cin, block_tiles(cin)),
-                 vb = v_stride(cout, block_tiles(cout));
-    return XI * (vf > vb ? vf : vb) + XI * m_stride(NT_MAX);
-}
-
-/* Joins the workspace's users, growing it to at least nthreads parts of
- * floats each. 0, or -1 if memory runs out (the workspace is unchanged). */
-static int workspace_join(size_t floats, int nthreads)
-{
-    pthread_mutex_lock(&shared.lock);
-    int ok = 1;
-    if (floats > shared.floats || nthreads > shared.nthreads) {
-        floats = floats > shared.floats ? floats : shared.floats;
-        nthreads = nthreads > shared.nthreads ? nthreads : shared.nthreads;
-        float *work = alloc_floats(floats * nthreads);
-        ok = work != NULL;
-        if (ok) {
-            free(shared.work);
-            shared.work = work;
-            shared.floats = floats;
-            shared.nthreads = nthreads;
-        }
-    }
-    shared.users += ok;
-    pthread_mutex_unlock(&shared.lock);
-    return ok ? 0 : -1;
-}
-
-static void workspace_leave(void)
-{
-    pthread_mutex_lock(&shared.lock);
-    if (--shared.users == 0) {
-        free(shared.work);
-        shared.work = NULL;
-        shared.floats = 0;
-        shared.nthreads = 0;
-    }
-    pthread_mutex_unlock(&shared.lock);
-}
-
 int nst_conv_prepare__avx2(nst_conv *c)
 {
     assert(c && c->weight && c->cin > 0 && c->cout > 0);
     conv_packed *p = calloc(1, sizeof *p);
     if (!p)
-        return nst_fail("conv3x3 (avx2): out of memory for packed weights");
+        return -1;
     p->fwd = pack_weights(c->weight, c->cin, c->cout, 0);
     p->bwd = pack_weights(c->weight, c->cin, c->cout, 1);
-    p->holds_work =
-        workspace_join(work_floats(c->cin, c->cout), max_threads()) == 0;
     c->packed = p;
-    if (!p->fwd || !p->bwd || !p->holds_work) {
+    if (!p->fwd || !p->bwd) {
         nst_conv_release__avx2(c);
-        return nst_fail("conv3x3 (avx2): out of memory for %d -> %d channel "
-                        "Winograd weights",
-                        c->cin, c->cout);
+        return -1;
     }
     return 0;
 }
@@ -229,8 +161,6 @@ void nst_conv_release__avx2(nst_conv *c)
         return;
     free(p->fwd);
     free(p->bwd);
-    if (p->holds_work)
-        workspace_leave();
     free(p);
     c->packed = NULL;
 }
@@ -439,28 +369,33 @@ static void output_transform(const float *m, int nt, int o0, int no,
 }
 
 /* y = conv(x) with transformed weights u (nin -> nout), then + bias and
- * ReLU when asked. The caller holds the workspace's lock. */
-static void winograd(const float *u, int nin, int nout, const float *bias,
-                     int relu, const float *x, int h, int w, float *y)
+ * ReLU when asked. 0, or -1 (y untouched) if the workspace cannot grow. */
+static int winograd(nst_kctx *ctx, const float *u, int nin, int nout,
+                    const float *bias, int relu, const float *x, int h, int w,
+                    float *y)
 {
     const int th = (h + 3) / 4, tw = (w + 3) / 4;
     const int nt0 = block_tiles(nin), nt1 = (int)round_up(tw, NR);
     const int nt = nt1 < nt0 ? nt1 : nt0;
     const int nbx = (tw + nt - 1) / nt, nblocks = th * nbx;
     const int panels = (nout + MR - 1) / MR;
-    int nthreads = max_threads();
-    if (nthreads > shared.nthreads)
-        nthreads = shared.nthreads;
+    int nthreads = nst_kctx_threads(ctx);
     if (nthreads > nblocks)
         nthreads = nblocks;
+    /* Per thread: V (XI x vstride) and M (XI x mstride), both strides
+     * multiples of 16 floats, so every part stays 64-byte aligned. */
+    const size_t vstride = v_stride(nin, nt), mstride = m_stride(nt);
+    const size_t part = XI * (vstride + mstride);
+    float *work = nst_kctx_scratch(ctx, (size_t)nthreads * part);
+    if (!work)
+        return -1;
 #pragma omp parallel num_threads(nthreads)
     {
 #ifdef _OPENMP
-        float *v = shared.work + shared.floats * omp_get_thread_num();
+        float *v = work + part * omp_get_thread_num();
 #else
-        float *v = shared.work;
+        float *v = work;
 #endif
-        const size_t vstride = v_stride(nin, nt), mstride = m_stride(nt);
         float *m = v + XI * vstride;
 #pragma omp for schedule(dynamic)
         for (int blk = 0; blk < nblocks; blk++) {
@@ -484,24 +419,22 @@ static void winograd(const float *u, int nin, int nout, const float *bias,
             }
         }
     }
+    return 0;
 }
 
-void nst_f32_conv3x3_bias_relu__avx2(const nst_conv *c, const float *x, int h,
-                                     int w, float *y)
+int nst_f32_conv3x3_bias_relu__avx2(nst_kctx *ctx, const nst_conv *c,
+                                    const float *x, int h, int w, float *y)
 {
-    assert(c && c->packed && x && y && h > 0 && w > 0);
+    assert(ctx && c && c->packed && x && y && h > 0 && w > 0);
     const conv_packed *p = c->packed;
-    pthread_mutex_lock(&shared.lock);
-    winograd(p->fwd, c->cin, c->cout, c->bias, 1, x, h, w, y);
-    pthread_mutex_unlock(&shared.lock);
+    return winograd(ctx, p->fwd, c->cin, c->cout, c->bias, 1, x, h, w, y);
 }
 
-void nst_f32_conv3x3_backward_data__avx2(const nst_conv *c, const float *dy,
-                                         int h, int w, float *dx)
+int nst_f32_conv3x3_backward_data__avx2(nst_kctx *ctx, const nst_conv *c,
+                                        const float *dy, int h, int w,
+                                        float *dx)
 {
-    assert(c && c->packed && dy && dx && h > 0 && w > 0);
+    assert(ctx && c && c->packed && dy && dx && h > 0 && w > 0);
     const conv_packed *p = c->packed;
-    pthread_mutex_lock(&shared.lock);
-    winograd(p->bwd, c->cout, c->cin, NULL, 0, dy, h, w, dx);
-    pthread_mutex_unlock(&shared.lock);
+    return winograd(ctx, p->bwd, c->cout, c->cin, NULL, 0, dy, h, w, dx);
 }

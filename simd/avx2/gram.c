@@ -146,12 +146,13 @@ static void gram_4xn(const float *a, const float *b, size_t bs, int kn,
         gram_4xv(a, b, bs, kn, t, ldt, first, 1);
 }
 
-void nst_f32_gram__avx2(const float *f, int c, int m, float scale, float *g)
+int nst_f32_gram__avx2(nst_kctx *ctx, const float *f, int c, int m,
+                       float scale, float *g)
 {
     static const nst__gram_ukernel uk = {
         .mr = MR, .nr = NR, .panel = PANEL, .vw = 8, .kk = KK,
         .pack = pack_panel, .kernel = gram_4xn};
-    nst__gram_run(&uk, f, c, m, scale, g);
+    return nst__gram_run(ctx, &uk, f, c, m, scale, g);
 }
 
 /* Backward, dF += scale * D F: a 6 x 16 micro-kernel over 6-row panels of
@@ -180,9 +181,10 @@ static void gemm_6x16(const float *a, const float *b, int kn, float scale,
         }
 }
 
-void nst_f32_gram_backward__avx2(const float *d, const float *f, int c, int m,
-                                 float scale, float *df)
+void nst_f32_gram_backward__avx2(nst_kctx *ctx, const float *d,
+                                 const float *f, int c, int m, float scale,
+                                 float *df)
 {
     static const nst__gemm_ukernel uk = {BMR, BNR, BKC, BNC, gemm_6x16};
-    nst__gram_backward_run(&uk, d, f, c, m, scale, df);
+    nst__gram_backward_run(ctx, &uk, d, f, c, m, scale, df);
 }

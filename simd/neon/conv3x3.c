@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/error.h"
+#include "../kctx.h"
 #include "neon.h"
 
 enum {
@@ -64,9 +64,7 @@ int nst_conv_prepare__neon(nst_conv *c)
                  nb = blocks(c->cin) * OB * c->cout * 9;
     float *p = malloc((nf + nb) * sizeof *p);
     if (!p)
-        return nst_fail("conv3x3 (neon): out of memory packing %d x %d "
-                        "weights",
-                        c->cout, c->cin);
+        return -1;
     pack_weights(c->weight, c->cin, c->cin, c->cout, 0, p);
     pack_weights(c->weight, c->cin, c->cout, c->cin, 1, p + nf);
     c->packed = p;
@@ -162,12 +160,13 @@ static void conv_tile(const float *wb, int nin, const float *x, int h, int w,
 }
 
 /* y = act(correlate(x, packed weights) + bias) for nout planes of h x w
- * from nin planes; threads split (channel block, row) pairs. */
-static void conv3x3(const float *packed, int nin, int nout, const float *bias,
-                    int relu, const float *x, int h, int w, float *y)
+ * from nin planes; nthreads threads split (channel block, row) pairs. */
+static void conv3x3(int nthreads, const float *packed, int nin, int nout,
+                    const float *bias, int relu, const float *x, int h, int w,
+                    float *y)
 {
     const int tasks = (int)blocks(nout) * h;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(nthreads)
     for (int task = 0; task < tasks; task++) {
         const int ob = task / h, r = task % h;
         const float *wb = packed + (size_t)ob * nin * 9 * OB;
@@ -176,18 +175,23 @@ static void conv3x3(const float *packed, int nin, int nout, const float *bias,
     }
 }
 
-void nst_f32_conv3x3_bias_relu__neon(const nst_conv *c, const float *x, int h,
-                                     int w, float *y)
+int nst_f32_conv3x3_bias_relu__neon(nst_kctx *ctx, const nst_conv *c,
+                                    const float *x, int h, int w, float *y)
 {
-    assert(c && c->packed && x && y && h > 0 && w > 0);
-    conv3x3(c->packed, c->cin, c->cout, c->bias, 1, x, h, w, y);
+    assert(ctx && c && c->packed && x && y && h > 0 && w > 0);
+    conv3x3(nst_kctx_threads(ctx), c->packed, c->cin, c->cout, c->bias, 1, x,
+            h, w, y);
+    return 0;
 }
 
-void nst_f32_conv3x3_backward_data__neon(const nst_conv *c, const float *dy,
-                                         int h, int w, float *dx)
+int nst_f32_conv3x3_backward_data__neon(nst_kctx *ctx, const nst_conv *c,
+                                        const float *dy, int h, int w,
+                                        float *dx)
 {
-    assert(c && c->packed && dy && dx && h > 0 && w > 0);
+    assert(ctx && c && c->packed && dy && dx && h > 0 && w > 0);
     const float *packed = c->packed;
     const size_t nf = blocks(c->cout) * OB * c->cin * 9;
-    conv3x3(packed + nf, c->cout, c->cin, NULL, 0, dy, h, w, dx);
+    conv3x3(nst_kctx_threads(ctx), packed + nf, c->cout, c->cin, NULL, 0, dy,
+            h, w, dx);
+    return 0;
 }

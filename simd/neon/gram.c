@@ -98,12 +98,13 @@ static void gram_8xn(const float *a, const float *b, size_t ps, int kn,
         gram_8xv(a, b, ps, kn, t, ldt, first, 1);
 }
 
-void nst_f32_gram__neon(const float *f, int c, int m, float scale, float *g)
+int nst_f32_gram__neon(nst_kctx *ctx, const float *f, int c, int m,
+                       float scale, float *g)
 {
     static const nst__gram_ukernel uk = {
         .mr = MR, .nr = NR, .panel = PANEL, .vw = 4, .kk = KK,
         .pack = pack_panel, .kernel = gram_8xn};
-    nst__gram_run(&uk, f, c, m, scale, g);
+    return nst__gram_run(ctx, &uk, f, c, m, scale, g);
 }
 
 /* Backward, dF += scale * D F: an 8 x 12 micro-kernel over 8-row panels of
@@ -145,9 +146,10 @@ static void gemm_8x12(const float *a, const float *b, int kn, float scale,
         }
 }
 
-void nst_f32_gram_backward__neon(const float *d, const float *f, int c, int m,
-                                 float scale, float *df)
+void nst_f32_gram_backward__neon(nst_kctx *ctx, const float *d,
+                                 const float *f, int c, int m, float scale,
+                                 float *df)
 {
     static const nst__gemm_ukernel uk = {BMR, BNR, BKC, BNC, gemm_8x12};
-    nst__gram_backward_run(&uk, d, f, c, m, scale, df);
+    nst__gram_backward_run(ctx, &uk, d, f, c, m, scale, df);
 }

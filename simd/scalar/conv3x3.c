@@ -9,6 +9,7 @@
 #include <assert.h>
 #include <stdlib.h>
 
+#include "../kctx.h"
 #include "scalar.h"
 
 int nst_conv_prepare__scalar(nst_conv *c)
@@ -56,14 +57,15 @@ static void accumulate_row(float *restrict yrow, const float *restrict plane,
     }
 }
 
-void nst_f32_conv3x3_bias_relu__scalar(const nst_conv *c, const float *x, int h,
-                                     int w, float *y)
+int nst_f32_conv3x3_bias_relu__scalar(nst_kctx *ctx, const nst_conv *c,
+                                      const float *x, int h, int w, float *y)
 {
-    assert(c && x && y && h > 0 && w > 0);
+    assert(ctx && c && x && y && h > 0 && w > 0);
     const int cin = c->cin, cout = c->cout;
     const size_t hw = (size_t)h * w;
 
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) \
+    num_threads(nst_kctx_threads(ctx))
     for (int o = 0; o < cout; o++) {
         const float *wo = c->weight + (size_t)o * cin * 9;
         for (int r = 0; r < h; r++) {
@@ -76,19 +78,21 @@ void nst_f32_conv3x3_bias_relu__scalar(const nst_conv *c, const float *x, int h,
             for (int j = 0; j < w; j++)
                 yrow[j] = yrow[j] > 0.0f ? yrow[j] : 0.0f;
         }
-    }
+    }    return 0;
 }
 
 /* dx[i][r][j] = sum over o, ky, kx of W[o][i][ky][kx] dy[o][r-ky+1][j-kx+1]:
  * the same row sweep with the taps mirrored. */
-void nst_f32_conv3x3_backward_data__scalar(const nst_conv *c, const float *dy,
-                                         int h, int w, float *dx)
+int nst_f32_conv3x3_backward_data__scalar(nst_kctx *ctx, const nst_conv *c,
+                                          const float *dy, int h, int w,
+                                          float *dx)
 {
-    assert(c && dy && dx && h > 0 && w > 0);
+    assert(ctx && c && dy && dx && h > 0 && w > 0);
     const int cin = c->cin, cout = c->cout;
     const size_t hw = (size_t)h * w;
 
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) \
+    num_threads(nst_kctx_threads(ctx))
     for (int i = 0; i < cin; i++) {
         for (int r = 0; r < h; r++) {
             float *xrow = dx + i * hw + (size_t)r * w;
@@ -100,4 +104,5 @@ void nst_f32_conv3x3_backward_data__scalar(const nst_conv *c, const float *dy,
                                -1);
         }
     }
+    return 0;
 }

@@ -11,6 +11,7 @@
  * convolutions (c^2 m / 2 products per Gram against 9 c^2 m per layer). */
 #include <assert.h>
 
+#include "../kctx.h"
 #include "scalar.h"
 
 enum {
@@ -39,15 +40,17 @@ static void gram_tile_chunk(const float *f, size_t m, int i0, int ni, int j0,
     }
 }
 
-void nst_f32_gram__scalar(const float *f, int c, int m, float scale, float *g)
+int nst_f32_gram__scalar(nst_kctx *ctx, const float *f, int c, int m,
+                         float scale, float *g)
 {
-    assert(f && g && c > 0 && m > 0);
+    assert(ctx && f && g && c > 0 && m > 0);
     const int tiles = (c + TILE - 1) / TILE;
 
     /* Tile row t holds tiles - t tiles of the upper triangle; dynamic
      * scheduling evens out the uneven rows. Which thread computes a tile
      * does not change its value. */
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) \
+    num_threads(nst_kctx_threads(ctx))
     for (int t = 0; t < tiles; t++) {
         const int i0 = t * TILE, ni = c - i0 < TILE ? c - i0 : TILE;
         for (int j0 = i0; j0 < c; j0 += TILE) {
@@ -69,18 +72,20 @@ void nst_f32_gram__scalar(const float *f, int c, int m, float scale, float *g)
                 }
         }
     }
+    return 0;
 }
 
 /* df[i] += scale * sum_j D[i][j] f[j], a tile of rows at a time, summed in
  * float over j (c terms of mixed sign) for a chunk of columns, then added
  * to df. Rows are independent, so threads split them. */
-void nst_f32_gram_backward__scalar(const float *d, const float *f, int c, int m,
-                                 float scale, float *df)
+void nst_f32_gram_backward__scalar(nst_kctx *ctx, const float *d,
+                                   const float *f, int c, int m, float scale,
+                                   float *df)
 {
-    assert(d && f && df && c > 0 && m > 0);
+    assert(ctx && d && f && df && c > 0 && m > 0);
     const int tiles = (c + TILE - 1) / TILE;
 
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(nst_kctx_threads(ctx))
     for (int t = 0; t < tiles; t++) {
         const int i0 = t * TILE, ni = c - i0 < TILE ? c - i0 : TILE;
         float sum[TILE][CHUNK];

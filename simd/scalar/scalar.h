@@ -7,13 +7,16 @@
 
 int nst_conv_prepare__scalar(nst_conv *c);
 void nst_conv_release__scalar(nst_conv *c);
-void nst_f32_conv3x3_bias_relu__scalar(const nst_conv *c, const float *x, int h,
-                                     int w, float *y);
-void nst_f32_conv3x3_backward_data__scalar(const nst_conv *c, const float *dy,
-                                         int h, int w, float *dx);
-void nst_f32_gram__scalar(const float *f, int c, int m, float scale, float *g);
-void nst_f32_gram_backward__scalar(const float *d, const float *f, int c, int m,
-                                 float scale, float *df);
+int nst_f32_conv3x3_bias_relu__scalar(nst_kctx *ctx, const nst_conv *c,
+                                      const float *x, int h, int w, float *y);
+int nst_f32_conv3x3_backward_data__scalar(nst_kctx *ctx, const nst_conv *c,
+                                          const float *dy, int h, int w,
+                                          float *dx);
+int nst_f32_gram__scalar(nst_kctx *ctx, const float *f, int c, int m,
+                         float scale, float *g);
+void nst_f32_gram_backward__scalar(nst_kctx *ctx, const float *d,
+                                   const float *f, int c, int m, float scale,
+                                   float *df);
 void nst_f32_relu_backward__scalar(const float *y, float *dy, size_t n);
 void nst_f32_avgpool2x2__scalar(const float *x, int c, int h, int w, float *y);
 void nst_f32_avgpool2x2_backward__scalar(const float *dy, int c, int h, int w,

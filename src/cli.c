@@ -1,0 +1,280 @@
+/* The command line: options into nst_options, every value checked. */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void nst_cli_usage(FILE *to)
+{
+    nst_options d;
+    nst_options_default(&d);
+    fprintf(to,
+"Usage: nst --content IMAGE --style IMAGE --out OUT.png [options]\n"
+"       nst --data DIR --out OUTDIR [options]\n"
+"\n"
+"Paints the content image in the style of the style image (Gatys et al.'s\n"
+"neural style transfer with a pretrained VGG network).\n"
+"\n"
+"Inputs and outputs:\n"
+"  --content FILE        photo whose layout is kept (JPEG, PNG, BMP or TGA)\n"
+"  --style FILE          painting whose textures are taken\n"
+"  --out FILE            result, .png or .jpg; written only when complete\n"
+"  --data DIR            batch: pair every content_* with every style_* image\n"
+"                        in DIR (sorted by name); pair i goes to OUTDIR/gen_i/\n"
+"                        (result.png, snapshots, pair.txt with the settings)\n"
+"  --weights FILE        VGG .npz weights (vgg16_weights.npz key layout);\n"
+"                        default: $NST_WEIGHTS, else vgg/*.npz, else\n"
+"                        ../shared/vgg/*.npz\n"
+"  --save-every K        also save the image every K iterations, as\n"
+"                        OUT_iter_0100.png (batch: gen_i/iter_0100.png)\n"
+"  --log FILE.csv        loss per iteration: iter,total,content,style,tv,seconds\n"
+"                        (row k is the loss before update k+1; batch: in gen_i/)\n"
+"\n"
+"Optimisation:\n"
+"  --iters N             Adam iterations (default %d)\n"
+"  --lr X                Adam learning rate, in pixel levels (default %g)\n"
+"  --content-weight X    alpha, weight of the content loss (default %g)\n"
+"  --style-weight X      beta, weight of the style loss (default %g)\n"
+"  --tv-weight X         gamma, weight of total variation (default %g)\n"
+"  --init content|noise  starting image (default content)\n"
+"  --seed N              seed of --init noise (default %llu)\n"
+"\n"
+"Images and network:\n"
+"  --size N              longest side of the content image in pixels\n"
+"                        (default %d; resized with a filter when needed)\n"
+"  --style-scale X       style image's longest side = content's times X\n"
+"                        (default %g)\n"
+"  --pool avg|max        pooling between blocks (default avg)\n"
+"  --content-layers L    comma list of ReLU layers for the content loss,\n"
+"                        summed (default %s)\n"
+"  --style-layers L      comma list of layers for the style loss, weighted\n"
+"                        equally (default:\n"
+"                        %s)\n"
+"\n"
+"Running:\n"
+"  --threads N           threads (default: all processors; results are the\n"
+"                        same for any number)\n"
+"  --quiet               no progress output\n"
+"  --help                this text\n"
+"  --version             version, kernels in use and threads\n"
+"\n"
+"Layers are named relu<block>_<i> (or conv<block>_<i>): relu1_1 relu1_2\n"
+"relu2_1 relu2_2 relu3_1 relu3_2 relu3_3, and deeper ones when the weights\n"
+"have them. NST_ISA=scalar|avx2|neon forces a kernel set.\n",
+            d.iters, d.lr, d.content_weight, d.style_weight, d.tv_weight,
+            (unsigned long long)d.seed, d.size, d.style_scale,
+            d.content_layers, d.style_layers);
+}
+
+/* Writes a usage problem to msg; returns NST_CLI_USAGE_ERROR. */
+__attribute__((format(printf, 3, 4))) static nst_cli_status
+usage_error(char *msg, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, size, fmt, ap);
+    va_end(ap);
+    return NST_CLI_USAGE_ERROR;
+}
+
+static int parse_long(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_double(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !isfinite(v) || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+enum {
+    OPT_CONTENT = 256, OPT_STYLE, OPT_OUT, OPT_DATA, OPT_WEIGHTS, OPT_ITERS,
+    OPT_LR, OPT_CW, OPT_SW, OPT_TVW, OPT_SIZE, OPT_STYLE_SCALE, OPT_INIT,
+    OPT_SEED, OPT_POOL, OPT_CL, OPT_SL, OPT_THREADS, OPT_SAVE_EVERY, OPT_LOG,
+    OPT_QUIET, OPT_HELP, OPT_VERSION
+};
+
+static const struct option long_options[] = {
+    {"content", required_argument, NULL, OPT_CONTENT},
+    {"style", required_argument, NULL, OPT_STYLE},
+    {"out", required_argument, NULL, OPT_OUT},
+    {"data", required_argument, NULL, OPT_DATA},
+    {"weights", required_argument, NULL, OPT_WEIGHTS},
+    {"iters", required_argument, NULL, OPT_ITERS},
+    {"lr", required_argument, NULL, OPT_LR},
+    {"content-weight", required_argument, NULL, OPT_CW},
+    {"style-weight", required_argument, NULL, OPT_SW},
+    {"tv-weight", required_argument, NULL, OPT_TVW},
+    {"size", required_argument, NULL, OPT_SIZE},
+    {"style-scale", required_argument, NULL, OPT_STYLE_SCALE},
+    {"init", required_argument, NULL, OPT_INIT},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"pool", required_argument, NULL, OPT_POOL},
+    {"content-layers", required_argument, NULL, OPT_CL},
+    {"style-layers", required_argument, NULL, OPT_SL},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"save-every", required_argument, NULL, OPT_SAVE_EVERY},
+    {"log", required_argument, NULL, OPT_LOG},
+    {"quiet", no_argument, NULL, OPT_QUIET},
+    {"help", no_argument, NULL, OPT_HELP},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+
+/* "--iters" for OPT_ITERS, whatever abbreviation or "=value" was typed. */
+static const char *option_name(int opt, char *buf, size_t size)
+{
+    const struct option *o = long_options;
+    while (o->name && o->val != opt)
+        o++;
+    snprintf(buf, size, "--%s", o->name ? o->name : "?");
+    return buf;
+}
+
+/* Whole-number options: where the value goes and its range. */
+static long *whole_option(int opt, long v[], long *lo, long *hi)
+{
+    switch (opt) {
+    case OPT_ITERS: *lo = 0; *hi = 1000000; return &v[0];
+    case OPT_SIZE: *lo = 16; *hi = 4096; return &v[1];
+    case OPT_SAVE_EVERY: *lo = 0; *hi = 1000000; return &v[2];
+    case OPT_THREADS: *lo = 1; *hi = 1024; return &v[3];
+    case OPT_SEED: *lo = 0; *hi = LONG_MAX; return &v[4];
+    default: return NULL;
+    }
+}
+
+/* Real-valued options: where the value goes and its range. */
+static double *real_option(int opt, nst_options *o, double *lo, double *hi)
+{
+    switch (opt) {
+    case OPT_LR: *lo = 1e-9; *hi = 1e6; return &o->lr;
+    case OPT_CW: *lo = 0; *hi = 1e30; return &o->content_weight;
+    case OPT_SW: *lo = 0; *hi = 1e30; return &o->style_weight;
+    case OPT_TVW: *lo = 0; *hi = 1e30; return &o->tv_weight;
+    case OPT_STYLE_SCALE: *lo = 0.01; *hi = 100; return &o->style_scale;
+    default: return NULL;
+    }
+}
+
+static nst_cli_status check_inputs(const nst_options *o, char *msg,
+                                   size_t size)
+{
+    if (o->data_dir && (o->content || o->style))
+        return usage_error(msg, size, "--data cannot be combined with "
+                                      "--content or --style (see nst --help)");
+    if (!o->data_dir && (!o->content || !o->style))
+        return usage_error(msg, size, "give --content and --style, or --data "
+                                      "(see nst --help)");
+    if (!o->out)
+        return usage_error(msg, size, "give --out (%s) (see nst --help)",
+                           o->data_dir ? "a folder" : "an image file");
+    return NST_CLI_RUN;
+}
+
+nst_cli_status nst_cli_parse(int argc, char **argv, nst_cli *cli, char *msg,
+                             size_t size)
+{
+    nst_options *o = &cli->options;
+    nst_options_default(o);
+    cli->threads = 0;
+    msg[0] = '\0';
+    /* Whole numbers as parsed, in whole_option's order. */
+    long whole[5] = {o->iters, o->size, o->save_every, 0, (long)o->seed};
+    int version = 0, opt;
+    opterr = 0;
+    optind = 0; /* glibc: start afresh, so the parser can run again */
+    while ((opt = getopt_long(argc, argv, ":", long_options, NULL)) != -1) {
+        const char *name = argv[optind - 1];
+        char canonical[32];
+        long lo, hi;
+        double dlo, dhi;
+        long *w = whole_option(opt, whole, &lo, &hi);
+        double *x = real_option(opt, o, &dlo, &dhi);
+        if (w) {
+            if (parse_long(optarg, lo, hi, w))
+                return usage_error(msg, size,
+                                   "%s: '%s' is not a whole number from %ld "
+                                   "to %ld",
+                                   option_name(opt, canonical,
+                                               sizeof canonical),
+                                   optarg, lo, hi);
+            continue;
+        }
+        if (x) {
+            if (parse_double(optarg, dlo, dhi, x))
+                return usage_error(msg, size,
+                                   "%s: '%s' is not a number from %g to %g",
+                                   option_name(opt, canonical,
+                                               sizeof canonical),
+                                   optarg, dlo, dhi);
+            continue;
+        }
+        switch (opt) {
+        case OPT_CONTENT: o->content = optarg; break;
+        case OPT_STYLE: o->style = optarg; break;
+        case OPT_OUT: o->out = optarg; break;
+        case OPT_DATA: o->data_dir = optarg; break;
+        case OPT_WEIGHTS: o->weights = optarg; break;
+        case OPT_CL: o->content_layers = optarg; break;
+        case OPT_SL: o->style_layers = optarg; break;
+        case OPT_LOG: o->log_path = optarg; break;
+        case OPT_QUIET: o->quiet = 1; break;
+        case OPT_HELP: return NST_CLI_HELP;
+        case OPT_VERSION: version = 1; break;
+        case OPT_INIT:
+            if (strcmp(optarg, "content") && strcmp(optarg, "noise"))
+                return usage_error(msg, size,
+                                   "--init: '%s' is not content or noise "
+                                   "(see nst --help)",
+                                   optarg);
+            o->init_noise = strcmp(optarg, "noise") == 0;
+            break;
+        case OPT_POOL:
+            if (strcmp(optarg, "avg") && strcmp(optarg, "max"))
+                return usage_error(msg, size,
+                                   "--pool: '%s' is not avg or max (see nst "
+                                   "--help)",
+                                   optarg);
+            o->pool = strcmp(optarg, "max") == 0 ? NST_POOL_MAX : NST_POOL_AVG;
+            break;
+        case ':':
+            return usage_error(msg, size, "%s needs a value (see nst --help)",
+                               name);
+        default:
+            return usage_error(msg, size, "unknown option '%s' (see nst "
+                                          "--help)",
+                               name);
+        }
+    }
+    if (optind < argc)
+        return usage_error(msg, size, "unexpected argument '%s' (see nst "
+                                      "--help)",
+                           argv[optind]);
+    o->iters = (int)whole[0];
+    o->size = (int)whole[1];
+    o->save_every = (int)whole[2];
+    cli->threads = (int)whole[3];
+    o->seed = (uint64_t)whole[4];
+    if (version)
+        return NST_CLI_VERSION;
+    return check_inputs(o, msg, size);
+}
