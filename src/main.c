@@ -4,13 +4,18 @@
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
-#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "config.h"
+#ifdef _OPENMP
+#include <omp.h>
+#else /* built without threads: --threads has nothing to set */
+static int omp_get_max_threads(void) { return 1; }
+static void omp_set_num_threads(int n) { (void)n; }
+#endif
 #include "error.h"
 #include "nst.h"
 
