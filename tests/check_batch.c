@@ -172,9 +172,10 @@ static int find_data(void)
            tu_shared("images/style_starry_night.jpg", style, sizeof style);
 }
 
-/* A data folder: content_a (a photo), content_b (200x4: 32x1 at --size 32,
- * too small for the first pool), content_c (another photo), style_x. */
-static void make_data(const char *data)
+/* A data folder: content_a (a photo), content_b if thin (200x4: 32x1 at
+ * --size 32, too small for the first pool), content_c (another photo),
+ * style_x. */
+static void make_data(const char *data, int thin)
 {
     char cmd[20000], path[4400];
     snprintf(cmd, sizeof cmd,
@@ -182,11 +183,13 @@ static void make_data(const char *data)
              "&& ln -s '%s' '%s/style_x.jpg'",
              content, data, content2, data, style, data);
     ck_assert_int_eq(system(cmd), 0);
-    nst_image thin;
-    ck_assert_int_eq(nst_image_alloc(&thin, 200, 4), 0);
+    if (!thin)
+        return;
+    nst_image img;
+    ck_assert_int_eq(nst_image_alloc(&img, 200, 4), 0);
     snprintf(path, sizeof path, "%s/content_b.png", data);
-    ck_assert_int_eq(nst_image_save(path, &thin), 0);
-    nst_image_free(&thin);
+    ck_assert_int_eq(nst_image_save(path, &img), 0);
+    nst_image_free(&img);
 }
 
 /* Runs nst on the batch in data, to data/out (written to out[4200]), with
@@ -208,7 +211,7 @@ START_TEST(log_named_like_a_result_is_refused)
 {
     char data[4096], extra[512], err[8192], out[4200];
     tu_tmpdir("batch_log_is_result", data, sizeof data);
-    make_data(data);
+    make_data(data, 1);
     static const char *const names[] = {"result.png", "pair.txt",
                                         "iter_0001.png"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
@@ -246,7 +249,7 @@ START_TEST(failing_pairs_are_skipped_and_the_rest_run)
 {
     char data[4096], err[16384], out[4200], path[4400];
     tu_tmpdir("batch_failing_pairs", data, sizeof data);
-    make_data(data);
+    make_data(data, 1);
     snprintf(path, sizeof path, "%s/out", data);
     ck_assert_int_eq(mkdir(path, 0777), 0);
     touch(path, "gen_2");
@@ -304,10 +307,8 @@ START_TEST(without_out_pairs_go_into_the_data_folder)
 {
     char data[4096], args[40000], err[8192], path[4400], text[4096];
     tu_tmpdir("batch_into_data", data, sizeof data);
-    snprintf(args, sizeof args,
-             "ln -s '%s' '%s/content_a.jpg' && ln -s '%s' '%s/content_c.jpg' "
-             "&& ln -s '%s' '%s/style_x.jpg' && cp '%s' '%s/start.jpg'",
-             content, data, content2, data, style, data, content2, data);
+    make_data(data, 0);
+    snprintf(args, sizeof args, "cp '%s' '%s/start.jpg'", content2, data);
     ck_assert_int_eq(system(args), 0);
     for (int run = 0; run < 2; run++) {
         snprintf(args, sizeof args,

@@ -989,11 +989,24 @@ static void write_pattern(const char *path, int w, int h, nst_image *img)
     ck_assert_msg(nst_image_save(path, img) == 0, "%s", nst_failure_reason());
 }
 
+/* Runs nst at --size 32 with --iters 0 --init init --out out; the exit
+ * status, stderr in err. */
+static int run_init(const char *init, const char *out, char *err,
+                    size_t size)
+{
+    char args[40000];
+    snprintf(args, sizeof args,
+             "--content '%s' --style '%s' --weights '%s' --size 32 "
+             "--iters 0 --quiet --init '%s' --out '%s'",
+             content, style, weights, init, out);
+    return tu_nst(args, err, size);
+}
+
 /* --iters 0 --init FILE: the result is FILE's pixels, resized to the
  * content's 32x24 when FILE is another size. */
 START_TEST(init_file_is_the_starting_image)
 {
-    char dir[4096], args[40000], err[4096], init[4200], out[4200];
+    char dir[4096], err[4096], init[4200], out[4200], missing[4200];
     tu_tmpdir("cli_init_file", dir, sizeof dir);
     snprintf(out, sizeof out, "%s/out.png", dir);
     static const int sizes[2][2] = {{32, 24}, {50, 20}};
@@ -1001,11 +1014,7 @@ START_TEST(init_file_is_the_starting_image)
         nst_image pattern, want, got;
         snprintf(init, sizeof init, "%s/init%d.png", dir, k);
         write_pattern(init, sizes[k][0], sizes[k][1], &pattern);
-        snprintf(args, sizeof args,
-                 "--content '%s' --style '%s' --weights '%s' --size 32 "
-                 "--iters 0 --quiet --init '%s' --out '%s'",
-                 content, style, weights, init, out);
-        ck_assert_msg(tu_nst(args, err, sizeof err) == 0, "%s", err);
+        ck_assert_msg(run_init(init, out, err, sizeof err) == 0, "%s", err);
         if (k == 0)
             want = pattern;
         else {
@@ -1028,17 +1037,10 @@ START_TEST(init_file_is_the_starting_image)
     /* A missing or corrupt FILE, or FILE as the output: one line naming
      * it, nothing written. */
     ck_assert_int_eq(unlink(out), 0);
-    snprintf(args, sizeof args,
-             "--content '%s' --style '%s' --weights '%s' --size 32 "
-             "--iters 0 --quiet --init '%s/missing.png' --out '%s'",
-             content, style, weights, dir, out);
-    ck_assert_int_eq(tu_nst(args, err, sizeof err), 1);
+    snprintf(missing, sizeof missing, "%s/missing.png", dir);
+    ck_assert_int_eq(run_init(missing, out, err, sizeof err), 1);
     tu_assert_one_line_naming(err, "missing.png");
-    snprintf(args, sizeof args,
-             "--content '%s' --style '%s' --weights '%s' --size 32 "
-             "--iters 0 --quiet --init '%s' --out '%s'",
-             content, style, weights, init, init);
-    ck_assert_int_eq(tu_nst(args, err, sizeof err), 1);
+    ck_assert_int_eq(run_init(init, init, err, sizeof err), 1);
     tu_assert_one_line_naming(err, "init1.png");
     ck_assert_msg(strstr(err, "same file"), "%s", err);
     ck_assert_int_eq(tu_file_size(out), -1);
