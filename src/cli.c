@@ -16,7 +16,7 @@ void nst_cli_usage(FILE *to)
     nst_options_default(&d);
     fprintf(to,
 "Usage: nst --content IMAGE --style IMAGE --out OUT.png [options]\n"
-"       nst --data DIR --out OUTDIR [options]\n"
+"       nst --data DIR [--out OUTDIR] [options]\n"
 "\n"
 "Paints the content image in the style of the style image (Gatys et al.'s\n"
 "neural style transfer with a pretrained VGG network).\n"
@@ -27,7 +27,8 @@ void nst_cli_usage(FILE *to)
 "  --out FILE            result, .png or .jpg; written only when complete\n"
 "  --data DIR            batch: pair every content_* with every style_* image\n"
 "                        in DIR (sorted by name); pair i goes to OUTDIR/gen_i/\n"
-"                        (result.png, snapshots, pair.txt with the settings)\n"
+"                        (result.png, snapshots, pair.txt with the settings),\n"
+"                        or DIR/gen_i/ without --out\n"
 "  --weights FILE        VGG .npz weights (vgg16_weights.npz key layout);\n"
 "                        default: $NST_WEIGHTS, else vgg/*.npz, else\n"
 "                        ../shared/vgg/*.npz\n"
@@ -35,6 +36,8 @@ void nst_cli_usage(FILE *to)
 "                        OUT_iter_0100.png (batch: gen_i/iter_0100.png)\n"
 "  --log FILE.csv        loss per iteration: iter,total,content,style,tv,seconds\n"
 "                        (row k is the loss before update k+1; batch: in gen_i/)\n"
+"  --quality N           JPEG quality of .jpg results and snapshots, 1 to 100\n"
+"                        (default %d)\n"
 "\n"
 "Optimisation:\n"
 "  --iters N             Adam iterations (default %d)\n"
@@ -42,7 +45,11 @@ void nst_cli_usage(FILE *to)
 "  --content-weight X    alpha, weight of the content loss (default %g)\n"
 "  --style-weight X      beta, weight of the style loss (default %g)\n"
 "  --tv-weight X         gamma, weight of total variation (default %g)\n"
-"  --init content|noise  starting image (default content)\n"
+"  --init content|noise|FILE\n"
+"                        starting image (default content); FILE is an image,\n"
+"                        resized to the content's size (e.g. an earlier\n"
+"                        result, to continue or to step up --size; write\n"
+"                        ./content for a file of that name)\n"
 "  --seed N              seed of --init noise (default %llu)\n"
 "\n"
 "Images and network:\n"
@@ -51,6 +58,12 @@ void nst_cli_usage(FILE *to)
 "  --style-scale X       style image's longest side = content's times X\n"
 "                        (default %g)\n"
 "  --pool avg|max        pooling between blocks (default avg)\n"
+"  --preserve-colors none|luminance|histogram\n"
+"                        keep the content's colours (default none):\n"
+"                        luminance runs the transfer on grey images and gives\n"
+"                        the result the content's chroma; histogram matches\n"
+"                        the style's colour mean and covariance to the\n"
+"                        content's before the run\n"
 "  --content-layers L    comma list of ReLU layers for the content loss,\n"
 "                        summed (default %s)\n"
 "  --style-layers L      comma list of layers for the style loss, weighted\n"
@@ -67,7 +80,7 @@ void nst_cli_usage(FILE *to)
 "Layers are named relu<block>_<i> (or conv<block>_<i>): relu1_1 relu1_2\n"
 "relu2_1 relu2_2 relu3_1 relu3_2 relu3_3, and deeper ones when the weights\n"
 "have them. NST_ISA=scalar|avx2|neon forces a kernel set.\n",
-            d.iters, d.lr, d.content_weight, d.style_weight, d.tv_weight,
+            d.quality, d.iters, d.lr, d.content_weight, d.style_weight, d.tv_weight,
             (unsigned long long)d.seed, d.size, d.style_scale,
             d.content_layers, d.style_layers);
 }
@@ -105,11 +118,21 @@ static int parse_double(const char *s, double lo, double hi, double *out)
     return 0;
 }
 
+static int parse_colors(const char *s, nst_colors *out)
+{
+    for (int c = 0; c < NST_COLORS_COUNT; c++)
+        if (strcmp(s, nst_colors_name((nst_colors)c)) == 0) {
+            *out = (nst_colors)c;
+            return 0;
+        }
+    return -1;
+}
+
 enum {
     OPT_CONTENT = 256, OPT_STYLE, OPT_OUT, OPT_DATA, OPT_WEIGHTS, OPT_ITERS,
     OPT_LR, OPT_CW, OPT_SW, OPT_TVW, OPT_SIZE, OPT_STYLE_SCALE, OPT_INIT,
     OPT_SEED, OPT_POOL, OPT_CL, OPT_SL, OPT_THREADS, OPT_SAVE_EVERY, OPT_LOG,
-    OPT_QUIET, OPT_HELP, OPT_VERSION
+    OPT_QUIET, OPT_HELP, OPT_VERSION, OPT_PRESERVE_COLORS, OPT_QUALITY
 };
 
 static const struct option long_options[] = {
@@ -133,6 +156,8 @@ static const struct option long_options[] = {
     {"threads", required_argument, NULL, OPT_THREADS},
     {"save-every", required_argument, NULL, OPT_SAVE_EVERY},
     {"log", required_argument, NULL, OPT_LOG},
+    {"preserve-colors", required_argument, NULL, OPT_PRESERVE_COLORS},
+    {"quality", required_argument, NULL, OPT_QUALITY},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -158,6 +183,7 @@ static long *whole_option(int opt, long v[], long *lo, long *hi)
     case OPT_SAVE_EVERY: *lo = 0; *hi = 1000000; return &v[2];
     case OPT_THREADS: *lo = 1; *hi = 1024; return &v[3];
     case OPT_SEED: *lo = 0; *hi = LONG_MAX; return &v[4];
+    case OPT_QUALITY: *lo = 1; *hi = 100; return &v[5];
     default: return NULL;
     }
 }
@@ -184,9 +210,9 @@ static nst_cli_status check_inputs(const nst_options *o, char *msg,
     if (!o->data_dir && (!o->content || !o->style))
         return usage_error(msg, size, "give --content and --style, or --data "
                                       "(see nst --help)");
-    if (!o->out)
-        return usage_error(msg, size, "give --out (%s) (see nst --help)",
-                           o->data_dir ? "a folder" : "an image file");
+    if (!o->out && !o->data_dir)
+        return usage_error(msg, size, "give --out (an image file) (see nst "
+                                      "--help)");
     return NST_CLI_RUN;
 }
 
@@ -198,7 +224,8 @@ nst_cli_status nst_cli_parse(int argc, char **argv, nst_cli *cli, char *msg,
     cli->threads = 0;
     msg[0] = '\0';
     /* Whole numbers as parsed, in whole_option's order. */
-    long whole[5] = {o->iters, o->size, o->save_every, 0, (long)o->seed};
+    long whole[6] = {o->iters, o->size, o->save_every, 0, (long)o->seed,
+                     o->quality};
     int version = 0, opt;
     opterr = 0;
     optind = 0; /* glibc: start afresh, so the parser can run again */
@@ -241,12 +268,21 @@ nst_cli_status nst_cli_parse(int argc, char **argv, nst_cli *cli, char *msg,
         case OPT_HELP: return NST_CLI_HELP;
         case OPT_VERSION: version = 1; break;
         case OPT_INIT:
-            if (strcmp(optarg, "content") && strcmp(optarg, "noise"))
-                return usage_error(msg, size,
-                                   "--init: '%s' is not content or noise "
-                                   "(see nst --help)",
-                                   optarg);
             o->init_noise = strcmp(optarg, "noise") == 0;
+            o->init_file = o->init_noise || strcmp(optarg, "content") == 0
+                               ? NULL
+                               : optarg;
+            if (o->init_file && !*optarg)
+                return usage_error(msg, size,
+                                   "--init: give content, noise or an "
+                                   "image file (see nst --help)");
+            break;
+        case OPT_PRESERVE_COLORS:
+            if (parse_colors(optarg, &o->colors) != 0)
+                return usage_error(msg, size,
+                                   "--preserve-colors: '%s' is not none, "
+                                   "luminance or histogram (see nst --help)",
+                                   optarg);
             break;
         case OPT_POOL:
             if (strcmp(optarg, "avg") && strcmp(optarg, "max"))
@@ -274,6 +310,7 @@ nst_cli_status nst_cli_parse(int argc, char **argv, nst_cli *cli, char *msg,
     o->save_every = (int)whole[2];
     cli->threads = (int)whole[3];
     o->seed = (uint64_t)whole[4];
+    o->quality = (int)whole[5];
     if (version)
         return NST_CLI_VERSION;
     return check_inputs(o, msg, size);

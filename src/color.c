@@ -6,6 +6,13 @@
 /* BT.601 full-range YCbCr, as JPEG uses. */
 static const double KR = 0.299, KG = 0.587, KB = 0.114;
 
+const char *nst_colors_name(nst_colors c)
+{
+    static const char *const names[NST_COLORS_COUNT] = {"none", "luminance",
+                                                        "histogram"};
+    return names[c];
+}
+
 static float clamp255(double v)
 {
     return (float)(v < 0 ? 0 : v > 255 ? 255 : v);

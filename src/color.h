@@ -12,6 +12,17 @@
 
 #include "image.h"
 
+/* --preserve-colors: which of the two ways, if any. */
+typedef enum nst_colors {
+    NST_COLORS_NONE,
+    NST_COLORS_LUMINANCE,
+    NST_COLORS_HISTOGRAM
+} nst_colors;
+#define NST_COLORS_COUNT 3
+
+/* Its name on the command line: "none", "luminance", "histogram". */
+const char *nst_colors_name(nst_colors c);
+
 /* style's pixels p become C^1/2 S^-1/2 (p - mu_s) + mu_c, with mu and S, C
  * the mean and covariance of the style's and the content's RGB values, and
  * clamped to [0, 255]. */

@@ -17,7 +17,6 @@
 #include <stb_image.h>
 #include <stb_image_write.h>
 
-#define JPEG_QUALITY 95
 /* zlib's default: within a few per cent of level 9's size, several times
  * faster. */
 #define PNG_LEVEL 6
@@ -199,6 +198,12 @@ static void png_to_file(void *ctx, const void *data, size_t n)
 
 int nst_image_save(const char *path, const nst_image *img)
 {
+    return nst_image_save_quality(path, img, NST_IMAGE_JPEG_QUALITY);
+}
+
+int nst_image_save_quality(const char *path, const nst_image *img,
+                           int quality)
+{
     enum format fmt = format_of(path);
     if (fmt == FORMAT_NONE)
         return nst_fail("%s: cannot write this format; use .png, .jpg or .jpeg",
@@ -216,7 +221,7 @@ int nst_image_save(const char *path, const nst_image *img)
                      ? nst_png_write(png_to_file, &a, rgb, img->w, img->h,
                                      PNG_LEVEL) == 0
                      : stbi_write_jpg_to_func(write_to_file, &a, img->w,
-                                              img->h, 3, rgb, JPEG_QUALITY);
+                                              img->h, 3, rgb, quality);
         if (!ok && !a.err)
             a.err = ENOMEM;
         rc = nst_atomic_commit(&a);

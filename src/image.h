@@ -44,6 +44,14 @@ int nst_image_fit(const nst_image *in, int longest, nst_image *out);
  * reason naming the file. */
 int nst_image_save(const char *path, const nst_image *img);
 
+/* The JPEG quality nst_image_save uses. */
+#define NST_IMAGE_JPEG_QUALITY 95
+
+/* nst_image_save with the given JPEG quality (1 to 100; PNG is lossless
+ * and ignores it). */
+int nst_image_save_quality(const char *path, const nst_image *img,
+                           int quality);
+
 /* 1 if path's extension is one nst_image_save writes. */
 int nst_image_save_supported(const char *path);
 

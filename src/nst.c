@@ -14,6 +14,8 @@ void nst_options_default(nst_options *o)
         .size = 512,
         .style_scale = 1.0,
         .seed = 0,
+        .colors = NST_COLORS_NONE,
+        .quality = NST_IMAGE_JPEG_QUALITY,
         .pool = NST_POOL_AVG,
         .content_layers = "relu3_3",
         .style_layers =

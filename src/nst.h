@@ -7,12 +7,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "color.h"
 #include "vgg.h"
 #include "weights_path.h"
 
 typedef struct nst_options {
     /* Single pair: content, style, out (an image file). Batch: data_dir,
-     * out (a folder that receives gen_0, gen_1, ...). */
+     * out (a folder that receives gen_0, gen_1, ...; NULL: data_dir
+     * itself). */
     const char *content, *style, *data_dir, *out;
     const char *weights; /* an .npz file */
     int iters;
@@ -21,6 +23,10 @@ typedef struct nst_options {
     int size;           /* longest side of the content image */
     double style_scale; /* style's longest side = content's * this */
     int init_noise;     /* start from seeded noise, not the content */
+    const char *init_file; /* start from this image, resized to the
+                              content's size; NULL: content or noise */
+    nst_colors colors;     /* --preserve-colors */
+    int quality;           /* JPEG quality of the images written */
     uint64_t seed;
     nst_pool pool;
     const char *content_layers, *style_layers; /* comma-separated names */

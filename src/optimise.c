@@ -109,7 +109,7 @@ static int report(const nst_optimise_job *j, const evaluation *ev, int it,
         return nst_snapshot_path(j->snap_prefix, j->snap_ext, done, path,
                                  sizeof path) != 0
                    ? -1
-                   : nst_pixels_save(path, x, j->w, j->h);
+                   : nst_pixels_save(j->picture, path, x);
     }
     return 0;
 }

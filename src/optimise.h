@@ -11,6 +11,7 @@
 #define NST_OPTIMISE_H
 
 #include "objective.h"
+#include "pixels.h"
 #include "progress.h"
 #include "run_log.h"
 
@@ -23,6 +24,7 @@ typedef struct nst_optimise_job {
     int save_every;          /* snapshot every K iterations; 0: none */
     const char *snap_prefix; /* snapshots: <prefix><iter, %04d><ext> */
     const char *snap_ext;
+    const nst_picture *picture; /* how snapshots are written */
     nst_progress *progress;
     nst_run_log *log;        /* NULL: none */
 } nst_optimise_job;

@@ -1,10 +1,20 @@
 #include "pixels.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "vgg.h"
 
-int nst_pixels_load(const char *path, int longest, nst_image *img)
+/* x += sign * the VGG mean, plane by plane. */
+static void shift_by_mean(float *x, int w, int h, float sign)
+{
+    const size_t plane = (size_t)w * h;
+    for (int c = 0; c < 3; c++)
+        for (size_t i = 0; i < plane; i++)
+            x[c * plane + i] += sign * nst_vgg_mean[c];
+}
+
+int nst_pixels_load_picture(const char *path, int longest, nst_image *img)
 {
     nst_image raw;
     *img = (nst_image){0};
@@ -12,25 +22,81 @@ int nst_pixels_load(const char *path, int longest, nst_image *img)
         return -1;
     int rc = nst_image_fit(&raw, longest, img);
     nst_image_free(&raw);
-    if (rc != 0)
+    return rc;
+}
+
+void nst_pixels_free_pair(nst_pair_pixels *p)
+{
+    nst_image_free(&p->content);
+    nst_image_free(&p->style);
+    nst_image_free(&p->chroma);
+}
+
+/* --preserve-colors on the two pictures ([0, 255]). */
+static int prepare_colors(nst_pair_pixels *p, nst_colors colors)
+{
+    nst_image *c = &p->content, *s = &p->style;
+    if (colors == NST_COLORS_HISTOGRAM)
+        nst_color_match_histogram(s, c);
+    if (colors != NST_COLORS_LUMINANCE)
+        return 0;
+    if (nst_image_alloc(&p->chroma, c->w, c->h) != 0)
         return -1;
-    const size_t plane = (size_t)img->w * img->h;
-    for (int c = 0; c < 3; c++)
-        for (size_t i = 0; i < plane; i++)
-            img->data[c * plane + i] -= nst_vgg_mean[c];
+    memcpy(p->chroma.data, c->data, (size_t)3 * c->w * c->h * sizeof *c->data);
+    nst_color_to_luminance(c);
+    nst_color_to_luminance(s);
+    nst_color_match_luminance(s, c);
     return 0;
 }
 
-int nst_pixels_save(const char *path, const float *x, int w, int h)
+int nst_pixels_load_pair(const char *content, int content_side,
+                         const char *style, int style_side, nst_colors colors,
+                         nst_pair_pixels *p)
+{
+    *p = (nst_pair_pixels){0};
+    if (nst_pixels_load_picture(content, content_side, &p->content) != 0 ||
+        nst_pixels_load_picture(style, style_side, &p->style) != 0 ||
+        prepare_colors(p, colors) != 0) {
+        nst_pixels_free_pair(p);
+        return -1;
+    }
+    shift_by_mean(p->content.data, p->content.w, p->content.h, -1);
+    shift_by_mean(p->style.data, p->style.w, p->style.h, -1);
+    return 0;
+}
+
+int nst_pixels_from_picture(const nst_image *picture, float *x, int w, int h)
+{
+    nst_image fitted = {0};
+    if (picture->w != w || picture->h != h) {
+        if (nst_image_resize(picture, w, h, &fitted) != 0)
+            return -1;
+        picture = &fitted;
+    }
+    memcpy(x, picture->data, (size_t)3 * w * h * sizeof *x);
+    nst_image_free(&fitted);
+    shift_by_mean(x, w, h, -1);
+    return 0;
+}
+
+void nst_pixels_to_luminance(float *x, int w, int h)
+{
+    nst_image img = {.w = w, .h = h, .data = x};
+    shift_by_mean(x, w, h, 1);
+    nst_color_to_luminance(&img);
+    shift_by_mean(x, w, h, -1);
+}
+
+int nst_pixels_save(const nst_picture *pic, const char *path, const float *x)
 {
     nst_image img;
-    if (nst_image_alloc(&img, w, h) != 0)
+    if (nst_image_alloc(&img, pic->w, pic->h) != 0)
         return -1;
-    const size_t plane = (size_t)w * h;
-    for (int c = 0; c < 3; c++)
-        for (size_t i = 0; i < plane; i++)
-            img.data[c * plane + i] = x[c * plane + i] + nst_vgg_mean[c];
-    int rc = nst_image_save(path, &img);
+    memcpy(img.data, x, (size_t)3 * pic->w * pic->h * sizeof *x);
+    shift_by_mean(img.data, pic->w, pic->h, 1);
+    if (pic->chroma)
+        nst_color_join_chroma(&img, pic->chroma);
+    int rc = nst_image_save_quality(path, &img, pic->quality);
     nst_image_free(&img);
     return rc;
 }

@@ -1,18 +1,56 @@
 /* The image as the network sees it: planar RGB floats minus the VGG mean
- * (nst_vgg_mean), and the conversions to and from image files. */
+ * (nst_vgg_mean), and the conversions to and from image files, with
+ * --preserve-colors applied on the way in and out. */
 #ifndef NST_PIXELS_H
 #define NST_PIXELS_H
 
 #include <stdint.h>
 
+#include "color.h"
 #include "image.h"
 
-/* Loads path, resizes it so its longer side is `longest` and subtracts
- * the mean. -1 with a failure reason naming the file. */
-int nst_pixels_load(const char *path, int longest, nst_image *img);
+/* Loads path and resizes it so its longer side is `longest`; values in
+ * [0, 255] (no mean subtracted). -1 with a failure reason naming the
+ * file. */
+int nst_pixels_load_picture(const char *path, int longest, nst_image *img);
 
-/* Writes the mean-subtracted w x h image x as a picture at path. */
-int nst_pixels_save(const char *path, const float *x, int w, int h);
+/* The two images of a transfer as the objective takes them (mean
+ * subtracted), and what results are coloured with. */
+typedef struct nst_pair_pixels {
+    nst_image content, style;
+    /* NST_COLORS_LUMINANCE: the content's own colours in [0, 255], which
+     * results take their chroma from (nst_picture); else empty. */
+    nst_image chroma;
+} nst_pair_pixels;
+
+/* Loads the content (longest side content_side) and the style
+ * (style_side) and applies colors: histogram matches the style's colours
+ * to the content's; luminance makes both grey (the style's luminance
+ * matched to the content's mean and spread) and keeps the content's
+ * colours in p->chroma. -1 with a failure reason naming the file. */
+int nst_pixels_load_pair(const char *content, int content_side,
+                         const char *style, int style_side, nst_colors colors,
+                         nst_pair_pixels *p);
+
+void nst_pixels_free_pair(nst_pair_pixels *p);
+
+/* x (w x h, mean subtracted) = picture ([0, 255]) resized to w x h. */
+int nst_pixels_from_picture(const nst_image *picture, float *x, int w, int h);
+
+/* Makes x (mean subtracted) grey: each pixel its luminance. */
+void nst_pixels_to_luminance(float *x, int w, int h);
+
+/* How x becomes a picture file. */
+typedef struct nst_picture {
+    int w, h;    /* x is 3 x h x w, mean subtracted */
+    int quality; /* JPEG quality, 1 to 100 */
+    /* NULL, or a w x h image in [0, 255] whose chroma the picture takes,
+     * keeping its own luminance (--preserve-colors luminance). */
+    const nst_image *chroma;
+} nst_picture;
+
+/* Writes x as a picture at path (PNG or JPEG by the extension). */
+int nst_pixels_save(const nst_picture *pic, const char *path, const float *x);
 
 /* Keeps x in the valid pixel range [0, 255] - mean. */
 void nst_pixels_clamp(float *x, int w, int h);

@@ -53,18 +53,58 @@ static int load_network(nst_network *net, const nst_options *o,
                             o->style_layers, o->pool, k);
 }
 
-/* An input image (role: "content image" or "style image") as the run uses
- * it: loaded, sized, mean subtracted, and big enough for the network. */
+/* -1 with a reason naming path and its role ("content image" or "style
+ * image") if img is too small for the network. */
+static int fits(const nst_network *net, const char *path, const char *role,
+                const nst_image *img)
+{
+    if (nst_network_fits(net, img->w, img->h) != 0)
+        return nst_fail("%s (%s): %s", path, role, nst_failure_reason());
+    return 0;
+}
+
+/* An input image as the run uses it: loaded, sized, and big enough for
+ * the network. */
 static int load_image(const nst_network *net, const char *path,
                       const char *role, int longest, nst_image *img)
 {
-    if (nst_pixels_load(path, longest, img) != 0)
+    if (nst_pixels_load_picture(path, longest, img) != 0)
         return -1;
-    if (nst_network_fits(net, img->w, img->h) != 0) {
+    if (fits(net, path, role, img) != 0) {
         nst_image_free(img);
-        return nst_fail("%s (%s): %s", path, role, nst_failure_reason());
+        return -1;
     }
     return 0;
+}
+
+/* The starting image x (w x h, mean subtracted, holding the content):
+ * kept, seeded noise or --init FILE (init, as loaded) resized; grey when
+ * the transfer runs on luminance. */
+static int start_image(const nst_options *o, const nst_image *init, float *x,
+                       int w, int h)
+{
+    if (init->data) {
+        if (nst_pixels_from_picture(init, x, w, h) != 0)
+            return -1;
+    } else if (o->init_noise)
+        nst_pixels_noise(x, w, h, o->seed);
+    if (o->colors == NST_COLORS_LUMINANCE)
+        nst_pixels_to_luminance(x, w, h);
+    return 0;
+}
+
+/* --init FILE as loaded (empty without it). */
+static int load_init(const nst_options *o, nst_image *init)
+{
+    *init = (nst_image){0};
+    return o->init_file ? nst_image_load(o->init_file, init) : 0;
+}
+
+/* --init FILE, an input no output may replace. */
+static int guard_init(nst_guard *g, const nst_options *o)
+{
+    return o->init_file ? nst_guard_input(g, o->init_file, "--init image")
+                        : 0;
 }
 
 /* Every file the job writes, for the guard. */
@@ -89,17 +129,18 @@ static int guard_outputs(nst_guard *g, const nst_options *o,
  * SIGINT: the image so far is then the result), or -1 with a reason.
  * "wrote OUT" only once the result and the log are in place. */
 static int transfer(const nst_options *o, const nst_network *net,
-                    const pair_job *job, int side)
+                    const pair_job *job, int side, const nst_image *init)
 {
-    nst_image content, style;
-    if (load_image(net, job->content, "content image", o->size, &content) !=
-        0)
+    nst_pair_pixels px;
+    if (nst_pixels_load_pair(job->content, o->size, job->style, side,
+                             o->colors, &px) != 0)
         return -1;
-    if (load_image(net, job->style, "style image", side, &style) != 0) {
-        nst_image_free(&content);
+    if (fits(net, job->content, "content image", &px.content) != 0 ||
+        fits(net, job->style, "style image", &px.style) != 0) {
+        nst_pixels_free_pair(&px);
         return -1;
     }
-    const int w = content.w, h = content.h;
+    const int w = px.content.w, h = px.content.h;
     const nst_objective_spec spec = {
         .content_layers = net->content,
         .n_content = net->n_content,
@@ -109,31 +150,35 @@ static int transfer(const nst_options *o, const nst_network *net,
         .style_weight = o->style_weight,
         .tv_weight = o->tv_weight,
     };
-    nst_objective *obj = nst_objective_create(&net->vgg, &spec, content.data,
-                                              h, w, style.data, style.h,
-                                              style.w);
-    nst_image_free(&style);
+    nst_objective *obj = nst_objective_create(&net->vgg, &spec,
+                                              px.content.data, h, w,
+                                              px.style.data, px.style.h,
+                                              px.style.w);
+    nst_image_free(&px.style);
     nst_run_log log;
     int done = -1, log_open = 0;
     if (!obj || (job->log && nst_run_log_open(&log, job->log) != 0))
         goto end;
     log_open = job->log != NULL;
-    /* The generated image starts as the content (reusing its buffer) or as
-     * noise. */
-    float *x = content.data;
-    if (o->init_noise)
-        nst_pixels_noise(x, w, h, o->seed);
+    /* The generated image reuses the content's buffer. */
+    float *x = px.content.data;
+    if (start_image(o, init, x, w, h) != 0)
+        goto end;
+    const nst_picture picture = {
+        .w = w, .h = h, .quality = o->quality,
+        .chroma = px.chroma.data ? &px.chroma : NULL};
     nst_progress p;
     nst_progress_start(&p, job->label, o->iters, o->quiet);
     const nst_optimise_job oj = {
         .obj = obj, .k = net->vgg.k, .w = w, .h = h, .iters = o->iters,
         .lr = o->lr, .save_every = o->save_every,
         .snap_prefix = job->snap_prefix, .snap_ext = job->snap_ext,
+        .picture = &picture,
         .progress = &p, .log = log_open ? &log : NULL};
     nst_interrupt_defer(1);
     const int updates = nst_optimise(&oj, x);
     nst_interrupt_defer(0);
-    if (updates < 0 || nst_pixels_save(job->out, x, w, h) != 0)
+    if (updates < 0 || nst_pixels_save(&picture, job->out, x) != 0)
         goto end;
     log_open = 0;
     if (job->log && nst_run_log_commit(&log) != 0)
@@ -148,7 +193,7 @@ end:
     if (log_open)
         nst_run_log_abort(&log);
     nst_objective_free(obj);
-    nst_image_free(&content);
+    nst_pixels_free_pair(&px);
     return done;
 }
 
@@ -208,6 +253,7 @@ int nst_run_single(const nst_options *o, const nst_kernels *k)
     int rc = nst_guard_input(&g, o->content, "content image") != 0 ||
                      nst_guard_input(&g, o->style, "style image") != 0 ||
                      nst_guard_input(&g, o->weights, "weights") != 0 ||
+                     guard_init(&g, o) != 0 ||
                      guard_outputs(&g, o, &job) != 0 ||
                      nst_guard_check(&g) != 0
                  ? -1
@@ -217,11 +263,18 @@ int nst_run_single(const nst_options *o, const nst_kernels *k)
         (o->log_path && nst_atomic_probe(o->log_path) != 0) ||
         probe_snapshots(o, &job) != 0)
         return -1;
+    nst_image init;
     nst_network net;
-    if (load_network(&net, o, k) != 0)
+    if (load_init(o, &init) != 0)
         return -1;
-    rc = transfer(o, &net, &job, side) < 0 ? -1 : interrupted_status();
+    if (load_network(&net, o, k) != 0) {
+        nst_image_free(&init);
+        return -1;
+    }
+    rc = transfer(o, &net, &job, side, &init) < 0 ? -1
+                                                  : interrupted_status();
     nst_network_free(&net);
+    nst_image_free(&init);
     return rc;
 }
 
@@ -239,6 +292,12 @@ static int join(char *buf, const char *dir, const char *name)
     return 0;
 }
 
+/* The folder that receives gen_0, gen_1, ...: --out, else --data. */
+static const char *batch_out(const nst_options *o)
+{
+    return o->out ? o->out : o->data_dir;
+}
+
 static int pair_job_for(const nst_options *o, const nst_batch *b, int i,
                         pair_paths *p, pair_job *job)
 {
@@ -248,7 +307,7 @@ static int pair_job_for(const nst_options *o, const nst_batch *b, int i,
         log_name = log_name ? log_name + 1 : o->log_path;
     }
     snprintf(p->label, sizeof p->label, "gen_%d", i);
-    if (join(p->dir, o->out, p->label) != 0 ||
+    if (join(p->dir, batch_out(o), p->label) != 0 ||
         join(p->out, p->dir, "result.png") != 0 ||
         join(p->prefix, p->dir, "iter_") != 0 ||
         join(p->info, p->dir, "pair.txt") != 0 ||
@@ -270,6 +329,8 @@ static int guard_batch(const nst_options *o, const nst_batch *b)
 {
     nst_guard g = {0};
     int rc = nst_guard_input(&g, o->weights, "weights");
+    if (rc == 0)
+        rc = guard_init(&g, o);
     for (int i = 0; rc == 0 && i < b->n_content; i++)
         rc = nst_guard_input(&g, b->content[i], "content image");
     for (int i = 0; rc == 0 && i < b->n_style; i++)
@@ -340,12 +401,13 @@ static int make_folder(const char *path, int *made)
  * pair failed before writing anything). */
 static int run_pair(const nst_options *o, const nst_network *net,
                     const nst_kernels *k, const pair_job *job,
-                    const pair_paths *p, int i, int side)
+                    const pair_paths *p, int i, int side,
+                    const nst_image *init)
 {
     int made;
     if (make_folder(p->dir, &made) != 0)
         return -1;
-    int done = transfer(o, net, job, side);
+    int done = transfer(o, net, job, side, init);
     if (done >= 0 && nst_pair_info_write(p->info, i, job->content,
                                          job->style, o, k, done) == 0)
         return 0;
@@ -356,7 +418,8 @@ static int run_pair(const nst_options *o, const nst_network *net,
 
 static int run_pairs(const nst_options *o, const nst_network *net,
                      const nst_kernels *k, const nst_batch *b, int side,
-                     char **content_why, char **style_why)
+                     const nst_image *init, char **content_why,
+                     char **style_why)
 {
     const int pairs = nst_batch_pairs(b);
     int failed = 0, out_ready = 0;
@@ -371,11 +434,11 @@ static int run_pairs(const nst_options *o, const nst_network *net,
         }
         if (!out_ready) {
             int made;
-            if (make_folder(o->out, &made) != 0)
+            if (make_folder(batch_out(o), &made) != 0)
                 return -1;
             out_ready = 1;
         }
-        if (run_pair(o, net, k, &job, &p, i, side) != 0) {
+        if (run_pair(o, net, k, &job, &p, i, side, init) != 0) {
             fprintf(stderr, "nst: %s (%s, %s) failed: %s\n", p.label,
                     job.content, job.style, nst_failure_reason());
             failed++;
@@ -408,9 +471,11 @@ int nst_run_batch(const nst_options *o, const nst_kernels *k)
     if (nst_batch_scan(o->data_dir, &b) != 0)
         return -1;
     int side = 0, rc = -1;
+    nst_image init = {0};
     nst_network net;
     if (style_side(o, o->data_dir, &side) != 0 || guard_batch(o, &b) != 0 ||
-        load_network(&net, o, k) != 0) {
+        load_init(o, &init) != 0 || load_network(&net, o, k) != 0) {
+        nst_image_free(&init);
         nst_batch_free(&b);
         return -1;
     }
@@ -422,11 +487,12 @@ int nst_run_batch(const nst_options *o, const nst_kernels *k)
         nst_fail("out of memory checking the images of %s", o->data_dir);
     else {
         report_skipped(&b, content_why, style_why);
-        rc = run_pairs(o, &net, k, &b, side, content_why, style_why);
+        rc = run_pairs(o, &net, k, &b, side, &init, content_why, style_why);
     }
     free_reasons(content_why, b.n_content);
     free_reasons(style_why, b.n_style);
     nst_network_free(&net);
+    nst_image_free(&init);
     nst_batch_free(&b);
     return rc;
 }

@@ -48,12 +48,13 @@ int nst_pair_info_write(const char *path, int pair, const char *content,
             "style-scale %g\niters %d\niters-done %d\nlr %g\n"
             "content-weight %g\nstyle-weight %g\ntv-weight %g\ninit %s\n"
             "seed %llu\npool %s\ncontent-layers %s\nstyle-layers %s\n"
-            "kernels %s\n",
+            "preserve-colors %s\nquality %d\nkernels %s\n",
             pair, content, style, o->weights, o->size, o->style_scale,
             o->iters, iters_done, o->lr, o->content_weight, o->style_weight,
-            o->tv_weight, o->init_noise ? "noise" : "content",
+            o->tv_weight,
+            o->init_file ? o->init_file : o->init_noise ? "noise" : "content",
             (unsigned long long)o->seed,
             o->pool == NST_POOL_MAX ? "max" : "avg", o->content_layers,
-            o->style_layers, k->name);
+            o->style_layers, nst_colors_name(o->colors), o->quality, k->name);
     return nst_atomic_commit(&a);
 }

@@ -172,9 +172,10 @@ static int find_data(void)
            tu_shared("images/style_starry_night.jpg", style, sizeof style);
 }
 
-/* A data folder: content_a (a photo), content_b (200x4: 32x1 at --size 32,
- * too small for the first pool), content_c (another photo), style_x. */
-static void make_data(const char *data)
+/* A data folder: content_a (a photo), content_b if thin (200x4: 32x1 at
+ * --size 32, too small for the first pool), content_c (another photo),
+ * style_x. */
+static void make_data(const char *data, int thin)
 {
     char cmd[20000], path[4400];
     snprintf(cmd, sizeof cmd,
@@ -182,11 +183,13 @@ static void make_data(const char *data)
              "&& ln -s '%s' '%s/style_x.jpg'",
              content, data, content2, data, style, data);
     ck_assert_int_eq(system(cmd), 0);
-    nst_image thin;
-    ck_assert_int_eq(nst_image_alloc(&thin, 200, 4), 0);
+    if (!thin)
+        return;
+    nst_image img;
+    ck_assert_int_eq(nst_image_alloc(&img, 200, 4), 0);
     snprintf(path, sizeof path, "%s/content_b.png", data);
-    ck_assert_int_eq(nst_image_save(path, &thin), 0);
-    nst_image_free(&thin);
+    ck_assert_int_eq(nst_image_save(path, &img), 0);
+    nst_image_free(&img);
 }
 
 /* Runs nst on the batch in data, to data/out (written to out[4200]), with
@@ -208,7 +211,7 @@ START_TEST(log_named_like_a_result_is_refused)
 {
     char data[4096], extra[512], err[8192], out[4200];
     tu_tmpdir("batch_log_is_result", data, sizeof data);
-    make_data(data);
+    make_data(data, 1);
     static const char *const names[] = {"result.png", "pair.txt",
                                         "iter_0001.png"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
@@ -246,7 +249,7 @@ START_TEST(failing_pairs_are_skipped_and_the_rest_run)
 {
     char data[4096], err[16384], out[4200], path[4400];
     tu_tmpdir("batch_failing_pairs", data, sizeof data);
-    make_data(data);
+    make_data(data, 1);
     snprintf(path, sizeof path, "%s/out", data);
     ck_assert_int_eq(mkdir(path, 0777), 0);
     touch(path, "gen_2");
@@ -297,6 +300,50 @@ START_TEST(failed_write_is_not_reported_as_written)
 }
 END_TEST
 
+/* Without --out the pairs go into the data folder itself, gen_0, gen_1,
+ * ... beside the images, and pair.txt records the colour, start and
+ * quality settings. A second run finds only the images again. */
+START_TEST(without_out_pairs_go_into_the_data_folder)
+{
+    char data[4096], args[40000], err[8192], path[4400], text[4096];
+    tu_tmpdir("batch_into_data", data, sizeof data);
+    make_data(data, 0);
+    snprintf(args, sizeof args, "cp '%s' '%s/start.jpg'", content2, data);
+    ck_assert_int_eq(system(args), 0);
+    for (int run = 0; run < 2; run++) {
+        snprintf(args, sizeof args,
+                 "--data '%s' --weights '%s' --size 32 --iters 1 --quiet "
+                 "--preserve-colors histogram --quality 80 --init '%s/start.jpg'",
+                 data, weights, data);
+        ck_assert_msg(tu_nst(args, err, sizeof err) == 0, "%s", err);
+        snprintf(args, sizeof args,
+                 "test \"$(ls '%s' | tr '\\n' ' ')\" = "
+                 "'content_a.jpg content_c.jpg gen_0 gen_1 start.jpg "
+                 "style_x.jpg '",
+                 data);
+        ck_assert_msg(system(args) == 0, "unexpected files in %s", data);
+    }
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/gen_%d/result.png", data, i);
+        nst_image img;
+        ck_assert_msg(nst_image_load(path, &img) == 0, "%s",
+                      nst_failure_reason());
+        ck_assert_int_eq(img.w, 32);
+        nst_image_free(&img);
+    }
+    snprintf(path, sizeof path, "%s/gen_1/pair.txt", data);
+    tu_read_text(path, text, sizeof text);
+    static const char *const lines[] = {
+        "content_c.jpg\n", "style_x.jpg\n", "preserve-colors histogram\n",
+        "quality 80\n", "start.jpg\n"};
+    for (size_t i = 0; i < sizeof lines / sizeof *lines; i++)
+        ck_assert_msg(strstr(text, lines[i]), "pair.txt lacks %s: %s",
+                      lines[i], text);
+    snprintf(args, sizeof args, "init %s/start.jpg\n", data);
+    ck_assert_msg(strstr(text, args), "pair.txt: %s", text);
+}
+END_TEST
+
 static Suite *batch_suite(void)
 {
     Suite *s = suite_create("batch");
@@ -312,6 +359,7 @@ static Suite *batch_suite(void)
         tcase_add_test(runs, log_named_like_a_result_is_refused);
         tcase_add_test(runs, failing_pairs_are_skipped_and_the_rest_run);
         tcase_add_test(runs, failed_write_is_not_reported_as_written);
+        tcase_add_test(runs, without_out_pairs_go_into_the_data_folder);
         suite_add_tcase(s, runs);
     } else {
         printf("SKIP batch runs: no weights/images under $NST_SHARED\n");

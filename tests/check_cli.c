@@ -18,7 +18,9 @@
 #include "image.h"
 #include "npz_writer.h"
 #include "nst_runner.h"
+#include "pixels.h"
 #include "testutil.h"
+#include "vgg.h"
 
 static char weights[4096], content[4096], content2[4096], style[4096];
 static int have_data;
@@ -61,7 +63,7 @@ START_TEST(help_explains_every_option)
         "--lr", "--content-weight", "--style-weight", "--tv-weight", "--size",
         "--style-scale", "--init", "--seed", "--pool", "--content-layers",
         "--style-layers", "--threads", "--save-every", "--log", "--quiet",
-        "--help", "--version"};
+        "--help", "--version", "--preserve-colors", "--quality"};
     for (size_t i = 0; i < sizeof opts / sizeof *opts; i++)
         ck_assert_msg(strstr(out, opts[i]), "--help lacks %s", opts[i]);
     ck_assert_int_eq(tu_nst("--version", err, sizeof err), 0);
@@ -816,12 +818,328 @@ START_TEST(too_small_images_are_explained)
 }
 END_TEST
 
+/* ---- --preserve-colors, --init FILE, --quality ---------------------------- */
+
+/* Mean |Cb - Cb'| + |Cr - Cr'| (BT.601 full range, as JPEG) over the
+ * pixels of two images of one size: how far their colours differ. */
+static double chroma_distance(const nst_image *a, const nst_image *b)
+{
+    ck_assert_int_eq(a->w, b->w);
+    ck_assert_int_eq(a->h, b->h);
+    const size_t n = (size_t)a->w * a->h;
+    double sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        const float *p = a->data + i, *q = b->data + i;
+        const double dr = (double)p[0] - q[0], dg = (double)p[n] - q[n],
+                     db = (double)p[2 * n] - q[2 * n];
+        sum += fabs(-0.168736 * dr - 0.331264 * dg + 0.5 * db) +
+               fabs(0.5 * dr - 0.418688 * dg - 0.081312 * db);
+    }
+    return sum / (double)n;
+}
+
+/* The content image as a run at --size `side` sees it. */
+static void load_fitted(const char *path, int side, nst_image *img)
+{
+    nst_image raw;
+    ck_assert_int_eq(nst_image_load(path, &raw), 0);
+    ck_assert_int_eq(nst_image_fit(&raw, side, img), 0);
+    nst_image_free(&raw);
+}
+
+/* Mean |a - b| over every value. */
+static double value_distance(const nst_image *a, const nst_image *b)
+{
+    const size_t n = (size_t)3 * a->w * a->h;
+    double sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += fabs((double)a->data[i] - b->data[i]);
+    return sum / (double)n;
+}
+
+/* The chroma distance of the image at path from ref; its value distance
+ * in *moved. */
+static double chroma_distance_to(const char *path, const nst_image *ref,
+                                 double *moved)
+{
+    nst_image img;
+    ck_assert_msg(nst_image_load(path, &img) == 0, "%s", nst_failure_reason());
+    const double d = chroma_distance(&img, ref);
+    *moved = value_distance(&img, ref);
+    nst_image_free(&img);
+    return d;
+}
+
+/* Starry Night on Tübingen, 10 iterations at 32 pixels, with each
+ * --preserve-colors; out_<mode>.png and its snapshot in dir. */
+static void run_colors(const char *dir, const char *mode)
+{
+    char args[40000], err[4096];
+    snprintf(args, sizeof args,
+             "--content '%s' --style '%s' --weights '%s' --size 32 --iters 10 "
+             "--save-every 5 --quiet --preserve-colors %s --out '%s/out_%s.png'",
+             content, style, weights, mode, dir, mode);
+    ck_assert_msg(tu_nst(args, err, sizeof err) == 0, "%s: %s", mode, err);
+}
+
+START_TEST(preserve_colors_end_to_end)
+{
+    char dir[4096], path[4400], path2[4400];
+    tu_tmpdir("cli_colors", dir, sizeof dir);
+    run_colors(dir, "none");
+    run_colors(dir, "luminance");
+    run_colors(dir, "histogram");
+    nst_image c;
+    load_fitted(content, 32, &c);
+    snprintf(path, sizeof path, "%s/out_none.png", dir);
+    double moved;
+    const double plain = chroma_distance_to(path, &c, &moved);
+    /* Luminance: the result is the content plus one luminance change,
+     * the same in R, G and B, to which Cb and Cr are blind (their
+     * coefficients sum to 0). The content's values are whole, so 8-bit
+     * rounding keeps the change equal in the three channels; only the
+     * clamp to [0, 255] where a pixel leaves the range moves the chroma
+     * (measured 0 here; 0.5 allows a few clamped pixels). Without the
+     * option the style paints Starry Night's blues over the photo (16). */
+    snprintf(path, sizeof path, "%s/out_luminance.png", dir);
+    snprintf(path2, sizeof path2, "%s/out_luminance_iter_0005.png", dir);
+    const double kept = chroma_distance_to(path, &c, &moved);
+    /* The luminance did change: 15 levels on average. */
+    ck_assert_msg(moved > 5, "luminance: the result is the content");
+    const double kept_snapshot = chroma_distance_to(path2, &c, &moved);
+    ck_assert_msg(kept < 0.5, "luminance: chroma moved by %g", kept);
+    ck_assert_msg(kept_snapshot < 0.5, "luminance snapshot: chroma moved by %g",
+                  kept_snapshot);
+    ck_assert_msg(plain > 5 * kept, "chroma moved by %g without and %g with",
+                  plain, kept);
+    /* Histogram: the run sees a recoloured style image. */
+    snprintf(path2, sizeof path2, "%s/out_histogram.png", dir);
+    ck_assert_msg(!tu_same_bytes(path, path2), "histogram made no difference");
+    snprintf(path, sizeof path, "%s/out_none.png", dir);
+    ck_assert_msg(!tu_same_bytes(path, path2), "histogram made no difference");
+    nst_image_free(&c);
+}
+END_TEST
+
+/* Mean of channel ch of a picture in [0, 255], or of a mean-subtracted
+ * image when mean is the VGG mean of that channel. */
+static double channel_mean(const nst_image *img, int ch, double mean)
+{
+    const size_t n = (size_t)img->w * img->h;
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += img->data[ch * n + i];
+    return s / (double)n + mean;
+}
+
+/* What the objective is given. Histogram: the style has the content's
+ * colour mean (without it Starry Night's is far off). Luminance: both are
+ * grey, the style's luminance has the content's mean, and the colours
+ * kept for the result are the content's own. */
+START_TEST(preserve_colors_prepares_the_objective_inputs)
+{
+    nst_image c;
+    load_fitted(content, 64, &c);
+    double far = 0;
+    for (int mode = 0; mode < 2; mode++) {
+        nst_pair_pixels px;
+        ck_assert_msg(nst_pixels_load_pair(content, 64, style, 64,
+                                           mode ? NST_COLORS_HISTOGRAM
+                                                : NST_COLORS_NONE,
+                                           &px) == 0,
+                      "%s", nst_failure_reason());
+        ck_assert_ptr_null(px.chroma.data);
+        for (int ch = 0; ch < 3; ch++) {
+            const double want = channel_mean(&c, ch, 0);
+            /* The content is untouched: float sums of 64x48 whole values. */
+            ck_assert_double_eq_tol(
+                channel_mean(&px.content, ch, nst_vgg_mean[ch]), want, 1e-3);
+            const double got = channel_mean(&px.style, ch, nst_vgg_mean[ch]);
+            if (mode == 0)
+                far = fmax(far, fabs(got - want));
+            else
+                /* The affine map gives the content's mean exactly (to
+                 * double rounding); the clamp to [0, 255] of the few values
+                 * it pushes out moves it by their mean overshoot, measured
+                 * at 0.004 levels; 0.05 is ten times that. */
+                ck_assert_msg(fabs(got - want) < 0.05,
+                              "channel %d: style mean %g, content %g", ch, got,
+                              want);
+        }
+        nst_pixels_free_pair(&px);
+    }
+    ck_assert_msg(far > 10, "Starry Night's mean is already the photo's");
+
+    nst_pair_pixels px;
+    ck_assert_int_eq(nst_pixels_load_pair(content, 64, style, 64,
+                                          NST_COLORS_LUMINANCE, &px),
+                     0);
+    ck_assert_int_eq(px.chroma.w, c.w);
+    ck_assert_int_eq(px.chroma.h, c.h);
+    ck_assert_mem_eq(px.chroma.data, c.data,
+                     (size_t)3 * c.w * c.h * sizeof *c.data);
+    const nst_image *grey[2] = {&px.content, &px.style};
+    for (int g = 0; g < 2; g++) {
+        const size_t n = (size_t)grey[g]->w * grey[g]->h;
+        const float *p = grey[g]->data;
+        for (size_t i = 0; i < n; i++) {
+            const float y = p[i] + nst_vgg_mean[0];
+            /* Equal before the mean was subtracted: equal to float
+             * rounding of values below 256 (2^-16 relative). */
+            ck_assert_float_eq_tol(p[n + i] + nst_vgg_mean[1], y, 1e-3f);
+            ck_assert_float_eq_tol(p[2 * n + i] + nst_vgg_mean[2], y, 1e-3f);
+        }
+    }
+    /* The photo's luminance mean, from its colours (BT.601). */
+    const double want = 0.299 * channel_mean(&c, 0, 0) +
+                        0.587 * channel_mean(&c, 1, 0) +
+                        0.114 * channel_mean(&c, 2, 0);
+    ck_assert_double_eq_tol(channel_mean(&px.content, 0, nst_vgg_mean[0]),
+                            want, 1e-3);
+    /* The mean and spread match moves the style's mean to the content's
+     * but for the clamp to [0, 255], as above. */
+    ck_assert_double_eq_tol(channel_mean(&px.style, 0, nst_vgg_mean[0]), want,
+                            0.05);
+    nst_pixels_free_pair(&px);
+    nst_image_free(&c);
+}
+END_TEST
+
+/* A 32x24 or 50x20 picture with a pattern of every channel. */
+static void write_pattern(const char *path, int w, int h, nst_image *img)
+{
+    ck_assert_int_eq(nst_image_alloc(img, w, h), 0);
+    for (size_t i = 0; i < (size_t)3 * w * h; i++)
+        img->data[i] = (float)((i * 53 + i / 7) % 256);
+    ck_assert_msg(nst_image_save(path, img) == 0, "%s", nst_failure_reason());
+}
+
+/* Runs nst at --size 32 with --iters 0 --init init --out out; the exit
+ * status, stderr in err. */
+static int run_init(const char *init, const char *out, char *err,
+                    size_t size)
+{
+    char args[40000];
+    snprintf(args, sizeof args,
+             "--content '%s' --style '%s' --weights '%s' --size 32 "
+             "--iters 0 --quiet --init '%s' --out '%s'",
+             content, style, weights, init, out);
+    return tu_nst(args, err, size);
+}
+
+/* --iters 0 --init FILE: the result is FILE's pixels, resized to the
+ * content's 32x24 when FILE is another size. */
+START_TEST(init_file_is_the_starting_image)
+{
+    char dir[4096], err[4096], init[4200], out[4200], missing[4200];
+    tu_tmpdir("cli_init_file", dir, sizeof dir);
+    snprintf(out, sizeof out, "%s/out.png", dir);
+    static const int sizes[2][2] = {{32, 24}, {50, 20}};
+    for (int k = 0; k < 2; k++) {
+        nst_image pattern, want, got;
+        snprintf(init, sizeof init, "%s/init%d.png", dir, k);
+        write_pattern(init, sizes[k][0], sizes[k][1], &pattern);
+        ck_assert_msg(run_init(init, out, err, sizeof err) == 0, "%s", err);
+        if (k == 0)
+            want = pattern;
+        else {
+            ck_assert_int_eq(nst_image_resize(&pattern, 32, 24, &want), 0);
+            nst_image_free(&pattern);
+        }
+        ck_assert_int_eq(nst_image_load(out, &got), 0);
+        ck_assert_int_eq(got.w, 32);
+        ck_assert_int_eq(got.h, 24);
+        /* Whole values, minus the VGG mean and plus it again: exact after
+         * rounding to 8 bits. */
+        for (size_t i = 0; i < (size_t)3 * 32 * 24; i++)
+            ck_assert_msg(got.data[i] == want.data[i],
+                          "size %dx%d, value %zu: want %g, got %g",
+                          sizes[k][0], sizes[k][1], i, want.data[i],
+                          got.data[i]);
+        nst_image_free(&want);
+        nst_image_free(&got);
+    }
+    /* A missing or corrupt FILE, or FILE as the output: one line naming
+     * it, nothing written. */
+    ck_assert_int_eq(unlink(out), 0);
+    snprintf(missing, sizeof missing, "%s/missing.png", dir);
+    ck_assert_int_eq(run_init(missing, out, err, sizeof err), 1);
+    tu_assert_one_line_naming(err, "missing.png");
+    ck_assert_int_eq(run_init(init, init, err, sizeof err), 1);
+    tu_assert_one_line_naming(err, "init1.png");
+    ck_assert_msg(strstr(err, "same file"), "%s", err);
+    ck_assert_int_eq(tu_file_size(out), -1);
+}
+END_TEST
+
+/* --quality sets the JPEG quality: 20 gives a smaller file than 95 (the
+ * default, whose file is byte-identical). */
+START_TEST(quality_sets_jpeg_size)
+{
+    char dir[4096], args[40000], err[4096], out[3][4200];
+    tu_tmpdir("cli_quality", dir, sizeof dir);
+    static const char *const q[3] = {"", "--quality 95", "--quality 20"};
+    for (int k = 0; k < 3; k++) {
+        snprintf(out[k], sizeof out[k], "%s/out%d.jpg", dir, k);
+        snprintf(args, sizeof args,
+                 "--content '%s' --style '%s' --weights '%s' --size 64 "
+                 "--iters 0 --quiet %s --out '%s'",
+                 content, style, weights, q[k], out[k]);
+        ck_assert_msg(tu_nst(args, err, sizeof err) == 0, "%s", err);
+    }
+    ck_assert_msg(tu_same_bytes(out[0], out[1]), "the default is not 95");
+    ck_assert_msg(tu_file_size(out[2]) < tu_file_size(out[1]),
+                  "quality 20: %ld bytes, 95: %ld", tu_file_size(out[2]),
+                  tu_file_size(out[1]));
+}
+END_TEST
+
+START_TEST(parser_reads_colors_init_and_quality)
+{
+    nst_cli cli;
+    char msg[512];
+    static const char *const some[] = {
+        "--content", "c.jpg", "--style", "s.jpg", "--out", "o.jpg",
+        "--preserve-colors", "luminance", "--init", "start.png",
+        "--quality", "7"};
+    ck_assert_int_eq(parse(some, 12, &cli, msg, sizeof msg), NST_CLI_RUN);
+    ck_assert_int_eq(cli.options.colors, NST_COLORS_LUMINANCE);
+    ck_assert_str_eq(cli.options.init_file, "start.png");
+    ck_assert_int_eq(cli.options.init_noise, 0);
+    ck_assert_int_eq(cli.options.quality, 7);
+    static const char *const later[] = {"--data", "d", "--init", "start.png",
+                                        "--init", "noise",
+                                        "--preserve-colors", "histogram"};
+    ck_assert_int_eq(parse(later, 8, &cli, msg, sizeof msg), NST_CLI_RUN);
+    ck_assert_ptr_null(cli.options.init_file);
+    ck_assert_ptr_null(cli.options.out); /* batch: into --data */
+    ck_assert_int_eq(cli.options.init_noise, 1);
+    ck_assert_int_eq(cli.options.colors, NST_COLORS_HISTOGRAM);
+    ck_assert_int_eq(cli.options.quality, 95);
+    static const struct {
+        const char *args[2];
+        const char *msg;
+    } bad[] = {
+        {{"--quality", "0"}, "--quality: '0' is not a whole number from 1 to 100"},
+        {{"--quality", "101"}, "--quality: '101' is not a whole number from 1 to 100"},
+        {{"--preserve-colors", "lab"}, "--preserve-colors: 'lab' is not none, luminance or histogram (see nst --help)"},
+        {{"--init", ""}, "--init: give content, noise or an image file (see nst --help)"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        ck_assert_int_eq(parse(bad[i].args, 2, &cli, msg, sizeof msg),
+                         NST_CLI_USAGE_ERROR);
+        ck_assert_str_eq(msg, bad[i].msg);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cli");
     TCase *parser = tcase_create("parser");
     tcase_add_test(parser, parser_fills_options);
     tcase_add_test(parser, parser_reports_usage_errors);
+    tcase_add_test(parser, parser_reads_colors_init_and_quality);
     suite_add_tcase(s, parser);
     TCase *hostile = tcase_create("hostile");
     tcase_set_timeout(hostile, 600);
@@ -849,6 +1167,10 @@ int main(void)
         tcase_add_test(tc, long_path_error_is_whole);
         tcase_add_test(tc, sigint_saves_the_image_so_far);
         tcase_add_test(tc, sigterm_leaves_nothing_behind);
+        tcase_add_test(tc, preserve_colors_end_to_end);
+        tcase_add_test(tc, preserve_colors_prepares_the_objective_inputs);
+        tcase_add_test(tc, init_file_is_the_starting_image);
+        tcase_add_test(tc, quality_sets_jpeg_size);
         suite_add_tcase(s, tc);
     } else {
         printf("SKIP: end-to-end runs on the real weights and images: not "
