@@ -401,22 +401,35 @@ START_TEST(test_relu_backward)
 }
 END_TEST
 
-static const int pool_sizes[] = {1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 31, 33};
+/* Small awkward sides (the SIMD kernels take 4 or 8 windows a step: 8,
+ * 9, 16, 17 and 33 columns leave 0..4 leftovers), and the sides of the VGG
+ * maps where the kernels once seemed to part from the scalar ones: 64+
+ * pixels with an odd side after a pool (63, 65, 97, 131; 130 pools to 65). */
+static const int pool_sizes[] = {1,  2,  3,  4,  5,  7,  8,  9,   16,
+                                 17, 31, 33, 63, 64, 65, 97, 130, 131};
 enum { N_POOL_SIZES = sizeof pool_sizes / sizeof *pool_sizes };
 
-/* Pool inputs: random floats, or (ties) small integers, so that many 2x2
- * windows hold their maximum more than once. */
-static float *pool_input(tu_rng *rng, size_t n, int ties)
+/* Pool inputs: random floats; small integers, so that many windows hold
+ * their maximum more than once; or ReLU outputs, about half exact zeros,
+ * as the network feeds its pools (windows of tied zeros). */
+enum { POOL_RANDOM, POOL_TIES, POOL_RELU, N_POOL_INPUTS };
+static const char *const pool_input_names[N_POOL_INPUTS] = {"", " (ties)",
+                                                            " (relu)"};
+
+static float *pool_input(tu_rng *rng, size_t n, int kind)
 {
     float *x = in_alloc(rng, n, -1.0, 1.0);
-    if (ties)
-        for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++)
+        if (kind == POOL_TIES)
             x[i] = floorf(3.0f * x[i]);
+        else if (kind == POOL_RELU)
+            x[i] = x[i] > 0.0f ? x[i] : 0.0f;
     return x;
 }
 
-/* Runs fn(k, c, h, w, ties, rng, shape) over every pool shape. */
-typedef void pool_check(const nst_kernels *k, int c, int h, int w, int ties,
+/* Runs fn(k, c, h, w, kind, rng, shape) over every pool shape and input
+ * kind. */
+typedef void pool_check(const nst_kernels *k, int c, int h, int w, int kind,
                         tu_rng *rng, const char *shape);
 
 static void sweep_pools(const nst_kernels *k, pool_check *fn, uint64_t seed)
@@ -424,24 +437,36 @@ static void sweep_pools(const nst_kernels *k, pool_check *fn, uint64_t seed)
     tu_rng rng = {seed};
     for (int a = 0; a < N_POOL_SIZES; a++)
         for (int b = 0; b < N_POOL_SIZES; b++)
-            for (int ties = 0; ties < 2; ties++) {
-                const int c = 1 + (a + 2 * b + ties) % 4;
+            for (int kind = 0; kind < N_POOL_INPUTS; kind++) {
+                const int c = 1 + (a + 2 * b + kind) % 4;
                 const int h = pool_sizes[a], w = pool_sizes[b];
                 char shape[64];
                 snprintf(shape, sizeof shape, "c=%d h=%d w=%d%s", c, h, w,
-                         ties ? " (ties)" : "");
-                fn(k, c, h, w, ties, &rng, shape);
+                         pool_input_names[kind]);
+                fn(k, c, h, w, kind, &rng, shape);
             }
     char shape[64];
-    snprintf(shape, sizeof shape, "c=%d h=%d w=%d", 64, 17, 13);
-    fn(k, 64, 17, 13, 1, &rng, shape);
+    snprintf(shape, sizeof shape, "c=%d h=%d w=%d (relu)", 64, 17, 13);
+    fn(k, 64, 17, 13, POOL_RELU, &rng, shape);
 }
 
-static void check_avgpool(const nst_kernels *k, int c, int h, int w, int ties,
+/* Fails unless got (n floats) has the scalar kernel's bits, want. */
+static void expect_scalar_bits(const char *isa, const char *op,
+                               const char *shape, const float *got,
+                               const float *want, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (memcmp(&got[i], &want[i], sizeof *got) != 0)
+            ck_abort_msg("%s %s %s: element %zu is %.9g, the scalar "
+                         "kernel's %.9g",
+                         isa, op, shape, i, (double)got[i], (double)want[i]);
+}
+
+static void check_avgpool(const nst_kernels *k, int c, int h, int w, int kind,
                           tu_rng *rng, const char *shape)
 {
     const size_t nx = (size_t)c * h * w, ny = (size_t)c * (h / 2) * (w / 2);
-    float *x = pool_input(rng, nx, ties), *y = out_alloc(ny);
+    float *x = pool_input(rng, nx, kind), *y = out_alloc(ny);
     k->avgpool2x2(x, c, h, w, y);
     double *xd = widened(x, nx), *ref = ref_alloc(ny), *mag = ref_alloc(ny);
     ref_avgpool2x2(xd, c, h, w, ref);
@@ -457,18 +482,14 @@ static void check_avgpool(const nst_kernels *k, int c, int h, int w, int ties,
     /* Every instruction set adds in the scalar kernel's order: same bits. */
     float *y_scalar = out_alloc(ny);
     nst_kernels_scalar.avgpool2x2(x, c, h, w, y_scalar);
-    for (size_t i = 0; i < ny; i++)
-        if (memcmp(&y[i], &y_scalar[i], sizeof *y) != 0)
-            ck_abort_msg("%s avgpool2x2 %s: element %zu is %.9g, the scalar "
-                         "kernel's %.9g",
-                         k->name, shape, i, (double)y[i], (double)y_scalar[i]);
+    expect_scalar_bits(k->name, "avgpool2x2", shape, y, y_scalar, ny);
     free(x), free(y), free(y_scalar), free(xd), free(ref), free(mag);
 }
 
 static void check_avgpool_backward(const nst_kernels *k, int c, int h, int w,
-                                   int ties, tu_rng *rng, const char *shape)
+                                   int kind, tu_rng *rng, const char *shape)
 {
-    (void)ties;
+    (void)kind;
     const size_t nx = (size_t)c * h * w, ny = (size_t)c * (h / 2) * (w / 2);
     float *dy = in_alloc(rng, ny, -1.0, 1.0), *dx = out_alloc(nx);
     k->avgpool2x2_backward(dy, c, h, w, dx);
@@ -480,31 +501,39 @@ static void check_avgpool_backward(const nst_kernels *k, int c, int h, int w,
     free(dy), free(dx), free(dyd), free(ref);
 }
 
-static void check_maxpool(const nst_kernels *k, int c, int h, int w, int ties,
+static void check_maxpool(const nst_kernels *k, int c, int h, int w, int kind,
                           tu_rng *rng, const char *shape)
 {
     const size_t nx = (size_t)c * h * w, ny = (size_t)c * (h / 2) * (w / 2);
-    float *x = pool_input(rng, nx, ties), *y = out_alloc(ny);
+    float *x = pool_input(rng, nx, kind), *y = out_alloc(ny);
     k->maxpool2x2(x, c, h, w, y);
     double *xd = widened(x, nx), *ref = ref_alloc(ny);
     ref_maxpool2x2(xd, c, h, w, ref);
     expect_close(k->name, "maxpool2x2", shape, y, ref, NULL, 0.0, c, h / 2,
                  w / 2);
-    free(x), free(y), free(xd), free(ref);
+    float *y_scalar = out_alloc(ny);
+    nst_kernels_scalar.maxpool2x2(x, c, h, w, y_scalar);
+    expect_scalar_bits(k->name, "maxpool2x2", shape, y, y_scalar, ny);
+    free(x), free(y), free(y_scalar), free(xd), free(ref);
 }
 
 static void check_maxpool_backward(const nst_kernels *k, int c, int h, int w,
-                                   int ties, tu_rng *rng, const char *shape)
+                                   int kind, tu_rng *rng, const char *shape)
 {
     const size_t nx = (size_t)c * h * w, ny = (size_t)c * (h / 2) * (w / 2);
-    float *x = pool_input(rng, nx, ties), *dx = out_alloc(nx);
+    float *x = pool_input(rng, nx, kind), *dx = out_alloc(nx);
     float *dy = in_alloc(rng, ny, -1.0, 1.0);
     k->maxpool2x2_backward(x, dy, c, h, w, dx);
     double *xd = widened(x, nx), *dyd = widened(dy, ny), *ref = ref_alloc(nx);
     ref_maxpool2x2_backward(xd, dyd, c, h, w, ref);
     expect_close(k->name, "maxpool2x2_backward", shape, dx, ref, NULL, 0.0, c,
                  h, w);
-    free(x), free(dx), free(dy), free(xd), free(dyd), free(ref);
+    float *dx_scalar = out_alloc(nx);
+    nst_kernels_scalar.maxpool2x2_backward(x, dy, c, h, w, dx_scalar);
+    expect_scalar_bits(k->name, "maxpool2x2_backward", shape, dx, dx_scalar,
+                       nx);
+    free(x), free(dx), free(dx_scalar), free(dy), free(xd), free(dyd);
+    free(ref);
 }
 
 #define POOL_TEST(name, fn, seed)                                             \

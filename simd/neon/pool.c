@@ -1,65 +1,39 @@
-/* 2x2 stride-2 average and max pooling and their backward passes with NEON.
- * Output size is floor(h/2) x floor(w/2); an odd last row or column of the
- * input is dropped and gets zero gradient.
+/* The row kernels of 2x2 stride-2 average and max pooling and their
+ * backward passes with NEON; the loop around them, the leftovers and the
+ * dropped odd row and column are pool_driver.c's.
  *
  * Four windows at a time: vld2q splits 8 floats of a row into the windows'
  * left (even) and right (odd) columns, vst2q interleaves them back. The
- * arithmetic is the scalar kernels', operation for operation, so the
+ * arithmetic is the scalar row kernels', operation for operation, so the
  * results are the same bits. */
 #include <arm_neon.h>
 #include <assert.h>
 
-#include "../pool_window.h"
+#include "../pool_driver.h"
 #include "neon.h"
 
-void nst_f32_avgpool2x2__neon(const float *x, int c, int h, int w, float *y)
-{
-    assert(x && y && c > 0 && h > 0 && w > 0);
-    const int ph = h / 2, pw = w / 2, pw4 = pw / 4 * 4;
+enum { VW = 4 }; /* windows per step */
 
-#pragma omp parallel for schedule(static)
-    for (int ch = 0; ch < c; ch++)
-        for (int r = 0; r < ph; r++) {
-            const float *x0 = x + ((size_t)ch * h + 2 * r) * w, *x1 = x0 + w;
-            float *yr = y + ((size_t)ch * ph + r) * pw;
-            int j = 0;
-            for (; j < pw4; j += 4) {
-                const float32x4x2_t a = vld2q_f32(x0 + 2 * j);
-                const float32x4x2_t b = vld2q_f32(x1 + 2 * j);
-                const float32x4_t s = vaddq_f32(vaddq_f32(a.val[0], a.val[1]),
-                                                vaddq_f32(b.val[0], b.val[1]));
-                vst1q_f32(yr + j, vmulq_n_f32(s, 0.25f));
-            }
-            // leftovers
-            for (; j < pw; j++)
-                yr[j] = nst__avg_window(x0, x1, j);
-        }
+static void avg_rows(const float *x0, const float *x1, int n, float *y)
+{
+    assert(n % VW == 0);
+    for (int j = 0; j < n; j += VW) {
+        const float32x4x2_t a = vld2q_f32(x0 + 2 * j);
+        const float32x4x2_t b = vld2q_f32(x1 + 2 * j);
+        const float32x4_t s = vaddq_f32(vaddq_f32(a.val[0], a.val[1]),
+                                        vaddq_f32(b.val[0], b.val[1]));
+        vst1q_f32(y + j, vmulq_n_f32(s, 0.25f));
+    }
 }
 
-void nst_f32_avgpool2x2_backward__neon(const float *dy, int c, int h, int w,
-                                       float *dx)
+static void avg_backward_rows(const float *dy, int n, float *d0, float *d1)
 {
-    assert(dy && dx && c > 0 && h > 0 && w > 0);
-    const int ph = h / 2, pw = w / 2, pw4 = pw / 4 * 4;
-
-#pragma omp parallel for schedule(static)
-    for (int ch = 0; ch < c; ch++) {
-        float *plane = dx + (size_t)ch * h * w;
-        for (int r = 0; r < ph; r++) {
-            const float *dyr = dy + ((size_t)ch * ph + r) * pw;
-            float *d0 = plane + (size_t)2 * r * w, *d1 = d0 + w;
-            int j = 0;
-            for (; j < pw4; j += 4) {
-                const float32x4_t g = vmulq_n_f32(vld1q_f32(dyr + j), 0.25f);
-                const float32x4x2_t gg = {{g, g}};
-                vst2q_f32(d0 + 2 * j, gg);
-                vst2q_f32(d1 + 2 * j, gg);
-            }
-            // leftovers
-            for (; j < pw; j++)
-                nst__avg_window_backward(dyr[j], d0, d1, j);
-        }
-        nst__pool_zero_dropped(plane, h, w);
+    assert(n % VW == 0);
+    for (int j = 0; j < n; j += VW) {
+        const float32x4_t g = vmulq_n_f32(vld1q_f32(dy + j), 0.25f);
+        const float32x4x2_t gg = {{g, g}};
+        vst2q_f32(d0 + 2 * j, gg);
+        vst2q_f32(d1 + 2 * j, gg);
     }
 }
 
@@ -80,26 +54,14 @@ static inline float32x4_t window_max(float32x4x2_t top, float32x4x2_t bottom,
     return best;
 }
 
-void nst_f32_maxpool2x2__neon(const float *x, int c, int h, int w, float *y)
+static void max_rows(const float *x0, const float *x1, int n, float *y)
 {
-    assert(x && y && c > 0 && h > 0 && w > 0);
-    const int ph = h / 2, pw = w / 2, pw4 = pw / 4 * 4;
-
-#pragma omp parallel for schedule(static)
-    for (int ch = 0; ch < c; ch++)
-        for (int r = 0; r < ph; r++) {
-            const float *x0 = x + ((size_t)ch * h + 2 * r) * w, *x1 = x0 + w;
-            float *yr = y + ((size_t)ch * ph + r) * pw;
-            int j = 0;
-            for (; j < pw4; j += 4) {
-                uint32x4_t gt[4];
-                vst1q_f32(yr + j, window_max(vld2q_f32(x0 + 2 * j),
-                                             vld2q_f32(x1 + 2 * j), gt));
-            }
-            // leftovers
-            for (; j < pw; j++)
-                yr[j] = nst__max_window(x0, x1, j);
-        }
+    assert(n % VW == 0);
+    for (int j = 0; j < n; j += VW) {
+        uint32x4_t gt[4];
+        vst1q_f32(y + j, window_max(vld2q_f32(x0 + 2 * j),
+                                    vld2q_f32(x1 + 2 * j), gt));
+    }
 }
 
 /* g where mask is set, +0 elsewhere. */
@@ -108,42 +70,27 @@ static inline float32x4_t masked(uint32x4_t mask, uint32x4_t g)
     return vreinterpretq_f32_u32(vandq_u32(mask, g));
 }
 
-void nst_f32_maxpool2x2_backward__neon(const float *x, const float *dy, int c,
-                                       int h, int w, float *dx)
+static void max_backward_rows(const float *x0, const float *x1,
+                              const float *dy, int n, float *d0, float *d1)
 {
-    assert(x && dy && dx && c > 0 && h > 0 && w > 0);
-    const int ph = h / 2, pw = w / 2, pw4 = pw / 4 * 4;
-
-#pragma omp parallel for schedule(static)
-    for (int ch = 0; ch < c; ch++) {
-        float *plane = dx + (size_t)ch * h * w;
-        for (int r = 0; r < ph; r++) {
-            const float *x0 = x + ((size_t)ch * h + 2 * r) * w, *x1 = x0 + w;
-            const float *dyr = dy + ((size_t)ch * ph + r) * pw;
-            float *d0 = plane + (size_t)2 * r * w, *d1 = d0 + w;
-            int j = 0;
-            for (; j < pw4; j += 4) {
-                uint32x4_t gt[4];
-                window_max(vld2q_f32(x0 + 2 * j), vld2q_f32(x1 + 2 * j), gt);
-                /* Element q wins if it replaced the best and no later one
-                 * did. */
-                const uint32x4_t g = vreinterpretq_u32_f32(vld1q_f32(dyr + j));
-                const uint32x4_t later = vorrq_u32(gt[2], gt[3]);
-                const float32x4x2_t top = {{
-                    masked(vmvnq_u32(vorrq_u32(later, gt[1])), g),
-                    masked(vbicq_u32(gt[1], later), g),
-                }};
-                const float32x4x2_t bottom = {{
-                    masked(vbicq_u32(gt[2], gt[3]), g),
-                    masked(gt[3], g),
-                }};
-                vst2q_f32(d0 + 2 * j, top);
-                vst2q_f32(d1 + 2 * j, bottom);
-            }
-            // leftovers
-            for (; j < pw; j++)
-                nst__max_window_backward(x0, x1, dyr[j], d0, d1, j);
-        }
-        nst__pool_zero_dropped(plane, h, w);
+    assert(n % VW == 0);
+    for (int j = 0; j < n; j += VW) {
+        uint32x4_t gt[4];
+        window_max(vld2q_f32(x0 + 2 * j), vld2q_f32(x1 + 2 * j), gt);
+        /* Element q wins if it replaced the best and no later one did. */
+        const uint32x4_t g = vreinterpretq_u32_f32(vld1q_f32(dy + j));
+        const uint32x4_t later = vorrq_u32(gt[2], gt[3]);
+        const float32x4x2_t top = {{
+            masked(vmvnq_u32(vorrq_u32(later, gt[1])), g),
+            masked(vbicq_u32(gt[1], later), g),
+        }};
+        const float32x4x2_t bottom = {{
+            masked(vbicq_u32(gt[2], gt[3]), g),
+            masked(gt[3], g),
+        }};
+        vst2q_f32(d0 + 2 * j, top);
+        vst2q_f32(d1 + 2 * j, bottom);
     }
 }
+
+NST__POOL_KERNELS(neon, VW)

@@ -1,76 +1,56 @@
-/* 2x2 stride-2 average and max pooling and their backward passes, in plain
- * C. Output size is floor(h/2) x floor(w/2); an odd last row or column of
- * the input is dropped and gets zero gradient. */
-#include <assert.h>
-
-#include "../pool_window.h"
+/* The row kernels of 2x2 stride-2 average and max pooling and their
+ * backward passes, in plain C, one window at a time; the loop around them
+ * is pool_driver.c's. Every instruction set's leftover windows come here,
+ * so all of them round alike. */
+#include "../pool_driver.h"
 #include "scalar.h"
 
-void nst_f32_avgpool2x2__scalar(const float *x, int c, int h, int w, float *y)
+static void avg_rows(const float *x0, const float *x1, int n, float *y)
 {
-    assert(x && y && c > 0 && h > 0 && w > 0);
-    const int ph = h / 2, pw = w / 2;
-
-#pragma omp parallel for schedule(static)
-    for (int ch = 0; ch < c; ch++)
-        for (int r = 0; r < ph; r++) {
-            const float *x0 = x + ((size_t)ch * h + 2 * r) * w, *x1 = x0 + w;
-            float *yr = y + ((size_t)ch * ph + r) * pw;
-            for (int j = 0; j < pw; j++)
-                yr[j] = nst__avg_window(x0, x1, j);
-        }
+    for (int j = 0; j < n; j++)
+        y[j] = 0.25f * ((x0[2 * j] + x0[2 * j + 1]) +
+                        (x1[2 * j] + x1[2 * j + 1]));
 }
 
-void nst_f32_avgpool2x2_backward__scalar(const float *dy, int c, int h, int w,
-                                         float *dx)
+static void avg_backward_rows(const float *dy, int n, float *d0, float *d1)
 {
-    assert(dy && dx && c > 0 && h > 0 && w > 0);
-    const int ph = h / 2, pw = w / 2;
-
-#pragma omp parallel for schedule(static)
-    for (int ch = 0; ch < c; ch++) {
-        float *plane = dx + (size_t)ch * h * w;
-        for (int r = 0; r < ph; r++) {
-            const float *dyr = dy + ((size_t)ch * ph + r) * pw;
-            float *d0 = plane + (size_t)2 * r * w, *d1 = d0 + w;
-            for (int j = 0; j < pw; j++)
-                nst__avg_window_backward(dyr[j], d0, d1, j);
-        }
-        nst__pool_zero_dropped(plane, h, w);
+    for (int j = 0; j < n; j++) {
+        const float g = 0.25f * dy[j];
+        d0[2 * j] = d0[2 * j + 1] = g;
+        d1[2 * j] = d1[2 * j + 1] = g;
     }
 }
 
-void nst_f32_maxpool2x2__scalar(const float *x, int c, int h, int w, float *y)
+/* Index (0..3, row-major in the window) of window j's maximum: x00, then
+ * x01, x10, x11 each replacing the best so far only if strictly greater
+ * (ties to the first; a NaN never replaces and is never replaced). */
+static int max_index(const float *x0, const float *x1, int j)
 {
-    assert(x && y && c > 0 && h > 0 && w > 0);
-    const int ph = h / 2, pw = w / 2;
-
-#pragma omp parallel for schedule(static)
-    for (int ch = 0; ch < c; ch++)
-        for (int r = 0; r < ph; r++) {
-            const float *x0 = x + ((size_t)ch * h + 2 * r) * w, *x1 = x0 + w;
-            float *yr = y + ((size_t)ch * ph + r) * pw;
-            for (int j = 0; j < pw; j++)
-                yr[j] = nst__max_window(x0, x1, j);
-        }
+    const float v[4] = {x0[2 * j], x0[2 * j + 1], x1[2 * j], x1[2 * j + 1]};
+    int best = 0;
+    for (int q = 1; q < 4; q++)
+        if (v[q] > v[best])
+            best = q;
+    return best;
 }
 
-void nst_f32_maxpool2x2_backward__scalar(const float *x, const float *dy, int c,
-                                         int h, int w, float *dx)
+static void max_rows(const float *x0, const float *x1, int n, float *y)
 {
-    assert(x && dy && dx && c > 0 && h > 0 && w > 0);
-    const int ph = h / 2, pw = w / 2;
-
-#pragma omp parallel for schedule(static)
-    for (int ch = 0; ch < c; ch++) {
-        float *plane = dx + (size_t)ch * h * w;
-        for (int r = 0; r < ph; r++) {
-            const float *x0 = x + ((size_t)ch * h + 2 * r) * w, *x1 = x0 + w;
-            const float *dyr = dy + ((size_t)ch * ph + r) * pw;
-            float *d0 = plane + (size_t)2 * r * w, *d1 = d0 + w;
-            for (int j = 0; j < pw; j++)
-                nst__max_window_backward(x0, x1, dyr[j], d0, d1, j);
-        }
-        nst__pool_zero_dropped(plane, h, w);
+    for (int j = 0; j < n; j++) {
+        const int q = max_index(x0, x1, j);
+        y[j] = (q < 2 ? x0 : x1)[2 * j + (q & 1)];
     }
 }
+
+/* dy goes to the window's maximum, zero to the other three. */
+static void max_backward_rows(const float *x0, const float *x1,
+                              const float *dy, int n, float *d0, float *d1)
+{
+    for (int j = 0; j < n; j++) {
+        const int q = max_index(x0, x1, j);
+        d0[2 * j] = d0[2 * j + 1] = d1[2 * j] = d1[2 * j + 1] = 0.0f;
+        (q < 2 ? d0 : d1)[2 * j + (q & 1)] = dy[j];
+    }
+}
+
+NST__POOL_KERNELS(scalar, 1)
