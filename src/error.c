@@ -2,24 +2,35 @@
 
 #include <stdarg.h>
 #include <stdio.h>
-#include <string.h>
+#include <stdlib.h>
 
-static _Thread_local char reason[1024];
+/* The reason is formatted into a fresh buffer of its exact size, then
+ * replaces the old one: no length limit, and a message that embeds the
+ * previous reason (nst_fail("...: %s", nst_failure_reason())) reads it
+ * before it is freed. */
+static _Thread_local char *reason;
+static _Thread_local int reason_lost; /* no memory to format the last one */
 
-/* Formatted aside first, so the old reason may be an argument (a caller
- * adding context: nst_fail("style image: %s", nst_failure_reason())). */
 int nst_fail(const char *fmt, ...)
 {
-    char next[sizeof reason];
-    va_list ap;
+    va_list ap, again;
     va_start(ap, fmt);
-    vsnprintf(next, sizeof next, fmt, ap);
+    va_copy(again, ap);
+    const int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    memcpy(reason, next, sizeof reason);
+    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (s)
+        vsnprintf(s, (size_t)n + 1, fmt, again);
+    va_end(again);
+    free(reason);
+    reason = s;
+    reason_lost = !s;
     return -1;
 }
 
 const char *nst_failure_reason(void)
 {
-    return reason;
+    return reason        ? reason
+           : reason_lost ? "out of memory for the error message"
+                         : "";
 }

@@ -13,7 +13,8 @@ int nst_fail(const char *fmt, ...)
 #endif
     ;
 
-/* The last reason set on this thread ("" if none). */
+/* The last reason set on this thread ("" if none), whole however long it
+ * is. Valid until the next nst_fail on this thread. */
 const char *nst_failure_reason(void);
 
 #endif

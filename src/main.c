@@ -56,9 +56,10 @@ int main(int argc, char **argv)
                         "NST_WEIGHTS, or run vgg/fetch_vgg16.sh\n");
         return 1;
     }
-    if (nst_run(o, k) != 0) {
+    const int rc = nst_run(o, k);
+    if (rc < 0) {
         fprintf(stderr, "nst: %s\n", nst_failure_reason());
         return 1;
     }
-    return 0;
+    return rc;
 }

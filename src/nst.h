@@ -1,5 +1,6 @@
-/* One style transfer, start to finish, and the batch pipeline: images in,
- * optimisation loop, images, snapshots and loss log out. */
+/* The program's entry points: its options, and one style transfer or a
+ * batch of them, start to finish (run.c), with SIGINT and SIGTERM handled
+ * (interrupt.c). */
 #ifndef NST_NST_H
 #define NST_NST_H
 
@@ -7,6 +8,7 @@
 #include <stdint.h>
 
 #include "vgg.h"
+#include "weights_path.h"
 
 typedef struct nst_options {
     /* Single pair: content, style, out (an image file). Batch: data_dir,
@@ -27,17 +29,15 @@ typedef struct nst_options {
     int quiet;
 } nst_options;
 
-/* Where the weights are: given (from --weights) if not NULL, else
- * $NST_WEIGHTS, else the first .npz in vgg/, else the first in
- * ../shared/vgg/ (folders relative to the current one). The path is given,
- * the environment's, or written to buf; NULL if none is found. */
-const char *nst_find_weights(const char *given, char *buf, size_t size);
-
 /* The defaults documented in --help and README.md. */
 void nst_options_default(nst_options *o);
 
-/* Runs what o asks for with the kernels k. 0, or -1 with a failure reason
- * (nothing partial is left behind). */
+/* Runs what o asks for with the kernels k. 0; -1 with a failure reason
+ * (nothing partial is left behind; a batch whose pairs ran but some failed
+ * also returns -1, each failure reported on stderr as it happened); or
+ * 128 + SIGINT when Ctrl-C stopped the optimisation and the image so far
+ * was saved as the result (said on stderr). SIGINT at any other time and
+ * SIGTERM remove the temporary files and exit 128 + the signal at once. */
 int nst_run(const nst_options *o, const nst_kernels *k);
 
 #endif

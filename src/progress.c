@@ -17,7 +17,13 @@ void nst_progress_start(nst_progress *p, const char *label, int total,
     *p = (nst_progress){.label = label ? label : "",
                         .total = total,
                         .tty = isatty(fileno(stderr)),
-                        .quiet = quiet};
+                        .quiet = quiet,
+                        .start = nst_now()};
+}
+
+double nst_progress_elapsed(const nst_progress *p)
+{
+    return nst_now() - p->start;
 }
 
 static void format_duration(double s, char *buf, size_t size)
@@ -54,12 +60,12 @@ void nst_progress_update(nst_progress *p, int iter, const nst_losses *l,
             p->next_line += p->total >= 10 ? p->total / 10 : 1;
 }
 
-void nst_progress_finish(nst_progress *p, const char *out, double elapsed)
+void nst_progress_finish(nst_progress *p, const char *out)
 {
     if (p->quiet)
         return;
     char took[32];
-    format_duration(elapsed, took, sizeof took);
+    format_duration(nst_progress_elapsed(p), took, sizeof took);
     fprintf(stderr, "%s%s%swrote %s (%s)\n", p->tty ? "\n" : "", p->label,
             *p->label ? "  " : "", out, took);
 }

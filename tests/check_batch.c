@@ -1,6 +1,10 @@
-/* The content_* / style_* folder scan. */
+/* The content_* / style_* folder scan, and batch runs of the real nst
+ * program: refused outputs, and pairs that cannot run while the others
+ * do. */
 #include "batch.h"
 #include "error.h"
+#include "image.h"
+#include "nst_runner.h"
 #include "testutil.h"
 
 #include <check.h>
@@ -155,6 +159,144 @@ START_TEST(scan_errors)
 }
 END_TEST
 
+static char weights[4096], content[4096], content2[4096], style[4096];
+
+static int find_data(void)
+{
+    return tu_shared("vgg/vgg19_conv1_1-conv3_4.npz", weights,
+                     sizeof weights) &&
+           tu_shared("images/content_tubingen.jpg", content,
+                     sizeof content) &&
+           tu_shared("images/content_golden_gate.jpg", content2,
+                     sizeof content2) &&
+           tu_shared("images/style_starry_night.jpg", style, sizeof style);
+}
+
+/* A data folder: content_a (a photo), content_b (200x4: 32x1 at --size 32,
+ * too small for the first pool), content_c (another photo), style_x. */
+static void make_data(const char *data)
+{
+    char cmd[20000], path[4400];
+    snprintf(cmd, sizeof cmd,
+             "ln -s '%s' '%s/content_a.jpg' && ln -s '%s' '%s/content_c.jpg' "
+             "&& ln -s '%s' '%s/style_x.jpg'",
+             content, data, content2, data, style, data);
+    ck_assert_int_eq(system(cmd), 0);
+    nst_image thin;
+    ck_assert_int_eq(nst_image_alloc(&thin, 200, 4), 0);
+    snprintf(path, sizeof path, "%s/content_b.png", data);
+    ck_assert_int_eq(nst_image_save(path, &thin), 0);
+    nst_image_free(&thin);
+}
+
+/* Runs nst on the batch in data, to data/out (written to out[4200]), with
+ * real weights at --size 32 and the extra options; the exit status. */
+static int run_batch(const char *data, const char *extra, char out[4200],
+                     char *err, size_t size)
+{
+    char args[40000];
+    snprintf(out, 4200, "%s/out", data);
+    snprintf(args, sizeof args,
+             "--data '%s' --out '%s' --weights '%s' --size 32 %s", data, out,
+             weights, extra);
+    return tu_nst(args, err, size);
+}
+
+/* --log named like another file of gen_i would replace it: refused before
+ * any folder is made. */
+START_TEST(log_named_like_a_result_is_refused)
+{
+    char data[4096], extra[512], err[8192], out[4200];
+    tu_tmpdir("batch_log_is_result", data, sizeof data);
+    make_data(data);
+    static const char *const names[] = {"result.png", "pair.txt",
+                                        "iter_0001.png"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        snprintf(extra, sizeof extra,
+                 "--iters 2 --save-every 1 --log '%s' --quiet", names[i]);
+        ck_assert_msg(run_batch(data, extra, out, err, sizeof err) == 1, "%s",
+                      err);
+        tu_assert_one_line_naming(err, names[i]);
+        ck_assert_msg(strstr(err, "--log") && strstr(err, "same file"), "%s",
+                      err);
+        ck_assert_int_eq(tu_file_size(out), -1);
+    }
+}
+END_TEST
+
+static const char *line_with(const char *text, const char *a, const char *b)
+{
+    for (const char *line = text; *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        char buf[8192];
+        snprintf(buf, sizeof buf, "%.*s", (int)len, line);
+        if (strstr(buf, a) && strstr(buf, b))
+            return line;
+        line += len + (end != NULL);
+    }
+    return NULL;
+}
+
+/* gen_1's content image is too small: reported (pair and file named)
+ * before any pair runs, and skipped. gen_2 fails while running (its folder
+ * is taken by a file): reported. gen_0 completes; the status says some
+ * failed. */
+START_TEST(failing_pairs_are_skipped_and_the_rest_run)
+{
+    char data[4096], err[16384], out[4200], path[4400];
+    tu_tmpdir("batch_failing_pairs", data, sizeof data);
+    make_data(data);
+    snprintf(path, sizeof path, "%s/out", data);
+    ck_assert_int_eq(mkdir(path, 0777), 0);
+    touch(path, "gen_2");
+    ck_assert_int_eq(
+        run_batch(data, "--iters 1 --log loss.csv --quiet", out, err,
+                  sizeof err),
+        1);
+    const char *skipped = line_with(err, "gen_1", "content_b.png");
+    ck_assert_msg(skipped && strstr(skipped, "skipped") &&
+                      strstr(skipped, "too small"),
+                  "%s", err);
+    const char *failed = line_with(err, "gen_2", "content_c.jpg");
+    ck_assert_msg(failed && strstr(failed, "not a folder"), "%s", err);
+    ck_assert_msg(skipped < failed, "gen_1 reported after a pair ran: %s",
+                  err);
+    ck_assert_msg(line_with(err, "2 of 3 pairs failed", data), "%s", err);
+    static const char *const files[] = {"result.png", "pair.txt",
+                                        "loss.csv"};
+    for (size_t j = 0; j < sizeof files / sizeof *files; j++) {
+        snprintf(path, sizeof path, "%s/gen_0/%s", out, files[j]);
+        ck_assert_msg(tu_file_size(path) > 0, "missing %s", path);
+    }
+    snprintf(path, sizeof path, "%s/gen_1", out);
+    ck_assert_int_eq(tu_file_size(path), -1);
+}
+END_TEST
+
+/* The result cannot be put in place (a folder holds its name): the pair
+ * is reported as failed, nothing claims it was written, and neither its
+ * log nor pair.txt nor a temporary file is left. */
+START_TEST(failed_write_is_not_reported_as_written)
+{
+    char data[4096], err[16384], out[4200], cmd[40000];
+    tu_tmpdir("batch_failed_write", data, sizeof data);
+    snprintf(cmd, sizeof cmd,
+             "ln -s '%s' '%s/content_a.jpg' && ln -s '%s' '%s/style_x.jpg' && "
+             "mkdir -p '%s/out/gen_0/result.png/taken'",
+             content, data, style, data, data);
+    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_int_eq(
+        run_batch(data, "--iters 1 --log loss.csv", out, err, sizeof err), 1);
+    const char *failed = line_with(err, "gen_0", "failed");
+    ck_assert_msg(failed && strstr(failed, "result.png"), "%s", err);
+    ck_assert_msg(!strstr(err, "wrote"), "claims a write: %s", err);
+    snprintf(cmd, sizeof cmd,
+             "test \"$(ls -A '%s/gen_0')\" = result.png", out);
+    ck_assert_msg(system(cmd) == 0, "files left in %s/gen_0", out);
+}
+END_TEST
+
 static Suite *batch_suite(void)
 {
     Suite *s = suite_create("batch");
@@ -164,6 +306,16 @@ static Suite *batch_suite(void)
     tcase_add_test(tc, scan_many_files);
     tcase_add_test(tc, scan_errors);
     suite_add_tcase(s, tc);
+    if (find_data()) {
+        TCase *runs = tcase_create("runs");
+        tcase_set_timeout(runs, 600);
+        tcase_add_test(runs, log_named_like_a_result_is_refused);
+        tcase_add_test(runs, failing_pairs_are_skipped_and_the_rest_run);
+        tcase_add_test(runs, failed_write_is_not_reported_as_written);
+        suite_add_tcase(s, runs);
+    } else {
+        printf("SKIP batch runs: no weights/images under $NST_SHARED\n");
+    }
     return s;
 }
 

@@ -5,14 +5,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <glob.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "error.h"
 #include "image.h"
 #include "npz_writer.h"
+#include "nst_runner.h"
 #include "testutil.h"
 
 static char weights[4096], content[4096], content2[4096], style[4096];
@@ -29,50 +34,6 @@ static void find_data(void)
                           sizeof content2) &&
                 tu_shared("images/style_starry_night.jpg", style,
                           sizeof style);
-}
-
-/* Runs `nst ARGS` (through $NST_RUN, e.g. an emulator, if set) with stderr
- * in err; returns the exit status. */
-static int run(const char *args, char *err, size_t size)
-{
-    const char *bin = getenv("NST_BIN"), *pre = getenv("NST_RUN");
-    char tmp[4096], cmd[16384];
-    ck_assert_ptr_nonnull(bin);
-    tu_tmpdir("cli_stderr", tmp, sizeof tmp);
-    /* timeout turns a hang (exit status 124) into a failure. */
-    snprintf(cmd, sizeof cmd, "timeout 600 %s '%s' %s >'%s/out' 2>'%s/err'",
-             pre ? pre : "", bin, args, tmp, tmp);
-    int st = system(cmd);
-    ck_assert(st != -1 && WIFEXITED(st));
-    char path[4200];
-    snprintf(path, sizeof path, "%s/err", tmp);
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(err, 1, size - 1, f) : 0;
-    err[n] = 0;
-    if (f)
-        fclose(f);
-    return WEXITSTATUS(st);
-}
-
-static long file_size(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 ? (long)st.st_size : -1;
-}
-
-static int same_bytes(const char *a, const char *b)
-{
-    char cmd[9000];
-    snprintf(cmd, sizeof cmd, "cmp -s '%s' '%s'", a, b);
-    return system(cmd) == 0;
-}
-
-/* Exactly one line on stderr, naming `what`. */
-static void assert_one_line_naming(const char *err, const char *what)
-{
-    ck_assert_msg(strstr(err, what), "error does not name %s: %s", what, err);
-    const char *nl = strchr(err, '\n');
-    ck_assert_msg(nl && nl[1] == 0, "not one line: %s", err);
 }
 
 START_TEST(help_explains_every_option)
@@ -93,14 +54,14 @@ START_TEST(help_explains_every_option)
         "--help", "--version"};
     for (size_t i = 0; i < sizeof opts / sizeof *opts; i++)
         ck_assert_msg(strstr(out, opts[i]), "--help lacks %s", opts[i]);
-    ck_assert_int_eq(run("--version", err, sizeof err), 0);
-    ck_assert_int_eq(run("--iters abc --content a --style b --out c.png",
+    ck_assert_int_eq(tu_nst("--version", err, sizeof err), 0);
+    ck_assert_int_eq(tu_nst("--iters abc --content a --style b --out c.png",
                          err, sizeof err),
                      2);
-    assert_one_line_naming(err, "--iters");
-    ck_assert_int_eq(run("--bogus", err, sizeof err), 2);
-    assert_one_line_naming(err, "--bogus");
-    ck_assert_int_eq(run("--content a.jpg --out c.png", err, sizeof err), 2);
+    tu_assert_one_line_naming(err, "--iters");
+    ck_assert_int_eq(tu_nst("--bogus", err, sizeof err), 2);
+    tu_assert_one_line_naming(err, "--bogus");
+    ck_assert_int_eq(tu_nst("--content a.jpg --out c.png", err, sizeof err), 2);
 }
 END_TEST
 
@@ -127,7 +88,7 @@ static int read_log(const char *path, double rows[][6], int max)
 
 START_TEST(single_pair_runs_and_logs)
 {
-    char dir[4096], args[16384], err[4096], out[4200], log[4200], snap[4200];
+    char dir[4096], args[40000], err[4096], out[4200], log[4200], snap[4200];
     tu_tmpdir("cli_single", dir, sizeof dir);
     snprintf(out, sizeof out, "%s/result.png", dir);
     snprintf(log, sizeof log, "%s/loss.csv", dir);
@@ -136,7 +97,7 @@ START_TEST(single_pair_runs_and_logs)
              "--content '%s' --style '%s' --weights '%s' --out '%s' --size 48 "
              "--iters 4 --save-every 2 --log '%s' --quiet",
              content, style, weights, out, log);
-    ck_assert_msg(run(args, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(tu_nst(args, err, sizeof err) == 0, "%s", err);
     ck_assert_str_eq(err, "");
     nst_image img;
     ck_assert_int_eq(nst_image_load(out, &img), 0);
@@ -161,7 +122,7 @@ END_TEST
 
 START_TEST(same_seed_same_bytes_any_threads)
 {
-    char dir[4096], args[16384], err[4096], a[4200], b[4200], c[4200];
+    char dir[4096], args[40000], err[4096], a[4200], b[4200], c[4200];
     tu_tmpdir("cli_determinism", dir, sizeof dir);
     snprintf(a, sizeof a, "%s/a.png", dir);
     snprintf(b, sizeof b, "%s/b.png", dir);
@@ -170,19 +131,19 @@ START_TEST(same_seed_same_bytes_any_threads)
                       "--size 40 --iters 3 --init noise --seed %d "
                       "--threads %d --quiet";
     snprintf(args, sizeof args, fmt, content, style, weights, a, 5, 1);
-    ck_assert_msg(run(args, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(tu_nst(args, err, sizeof err) == 0, "%s", err);
     snprintf(args, sizeof args, fmt, content, style, weights, b, 5, 2);
-    ck_assert_msg(run(args, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(tu_nst(args, err, sizeof err) == 0, "%s", err);
     snprintf(args, sizeof args, fmt, content, style, weights, c, 6, 2);
-    ck_assert_msg(run(args, err, sizeof err) == 0, "%s", err);
-    ck_assert_msg(same_bytes(a, b), "1 and 2 threads differ");
-    ck_assert_msg(!same_bytes(a, c), "seeds 5 and 6 gave the same image");
+    ck_assert_msg(tu_nst(args, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(tu_same_bytes(a, b), "1 and 2 threads differ");
+    ck_assert_msg(!tu_same_bytes(a, c), "seeds 5 and 6 gave the same image");
 }
 END_TEST
 
 START_TEST(batch_pairs_every_content_with_every_style)
 {
-    char data[4096], outdir[4200], args[16384], err[4096], cmd[16384];
+    char data[4096], outdir[4200], args[40000], err[4096], cmd[40000];
     tu_tmpdir("cli_batch", data, sizeof data);
     snprintf(cmd, sizeof cmd,
              "ln -s '%s' '%s/content_a.jpg' && ln -s '%s' '%s/content_b.jpg' "
@@ -194,14 +155,14 @@ START_TEST(batch_pairs_every_content_with_every_style)
              "--data '%s' --out '%s' --weights '%s' --size 32 --iters 2 "
              "--save-every 1 --log loss.csv --quiet",
              data, outdir, weights);
-    ck_assert_msg(run(args, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(tu_nst(args, err, sizeof err) == 0, "%s", err);
     static const char *const files[] = {"result.png", "iter_0001.png",
                                         "pair.txt", "loss.csv"};
     for (int i = 0; i < 2; i++)
         for (size_t j = 0; j < sizeof files / sizeof *files; j++) {
             char p[8192];
             snprintf(p, sizeof p, "%s/gen_%d/%s", outdir, i, files[j]);
-            ck_assert_msg(file_size(p) > 0, "missing %s", p);
+            ck_assert_msg(tu_file_size(p) > 0, "missing %s", p);
         }
     char p[8192], text[2048];
     snprintf(p, sizeof p, "%s/gen_1/pair.txt", outdir);
@@ -212,7 +173,7 @@ START_TEST(batch_pairs_every_content_with_every_style)
     ck_assert_msg(strstr(text, "content_b.jpg") && strstr(text, "style_x.jpg"),
                   "gen_1 is not content_b x style_x: %s", text);
     snprintf(p, sizeof p, "%s/gen_2", outdir);
-    ck_assert_int_eq(file_size(p), -1);
+    ck_assert_int_eq(tu_file_size(p), -1);
 }
 END_TEST
 
@@ -220,8 +181,8 @@ END_TEST
  * and an existing output file left as it was. */
 START_TEST(bad_inputs_fail_cleanly)
 {
-    char dir[4096], args[16384], err[4096], out[4200], junk[4200],
-        badnpz[4200], cmd[9000];
+    char dir[4096], args[40000], err[4096], out[4200], junk[4200],
+        badnpz[4200], cmd[20000];
     tu_tmpdir("cli_errors", dir, sizeof dir);
     snprintf(out, sizeof out, "%s/keep.png", dir);
     snprintf(junk, sizeof junk, "%s/junk.jpg", dir);
@@ -231,7 +192,7 @@ START_TEST(bad_inputs_fail_cleanly)
              "head -c 100000 '%s' > '%s'",
              out, junk, weights, badnpz);
     ck_assert_int_eq(system(cmd), 0);
-    const long kept = file_size(out);
+    const long kept = tu_file_size(out);
     struct {
         const char *c, *s, *w, *o, *extra, *named;
     } cases[] = {
@@ -250,13 +211,298 @@ START_TEST(bad_inputs_fail_cleanly)
                  "--size 32 --iters 1 --quiet %s",
                  cases[i].c, cases[i].s, cases[i].w, cases[i].o,
                  cases[i].extra);
-        ck_assert_msg(run(args, err, sizeof err) == 1, "case %zu: %s", i,
+        ck_assert_msg(tu_nst(args, err, sizeof err) == 1, "case %zu: %s", i,
                       err);
-        assert_one_line_naming(err, cases[i].named);
-        ck_assert_int_eq(file_size(out), kept);
+        tu_assert_one_line_naming(err, cases[i].named);
+        ck_assert_int_eq(tu_file_size(out), kept);
     }
     snprintf(cmd, sizeof cmd, "ls -A '%s' | wc -l | grep -qx 3", dir);
     ck_assert_msg(system(cmd) == 0, "files left behind in %s", dir);
+}
+END_TEST
+
+/* Runs args (with the real weights and style, --size 32 --iters 2) and
+ * checks the refusal: status 1, one line naming `named` and saying "same
+ * file", guarded unchanged, and nothing new in dir (which holds `files`
+ * entries). */
+static void assert_refused(const char *dir, int files, const char *args,
+                           const char *named, const char *guarded,
+                           const char *original)
+{
+    char full[50000], err[8192], cmd[20000];
+    snprintf(full, sizeof full,
+             "--style '%s' --weights '%s' --size 32 --iters 2 --quiet %s",
+             style, weights, args);
+    ck_assert_msg(tu_nst(full, err, sizeof err) == 1, "%s: %s", args, err);
+    tu_assert_one_line_naming(err, named);
+    ck_assert_msg(strstr(err, "same file"), "%s", err);
+    ck_assert_msg(tu_same_bytes(guarded, original), "%s changed", guarded);
+    snprintf(cmd, sizeof cmd, "ls -A '%s' | wc -l | grep -qx %d", dir, files);
+    ck_assert_msg(system(cmd) == 0, "files left behind in %s", dir);
+}
+
+/* --out or --log naming an input or each other: refused before any work,
+ * whether directly, through a symbolic link (either way round) or a hard
+ * link. */
+START_TEST(outputs_that_are_inputs_are_refused)
+{
+    char dir[4096], cmd[40000], args[40000], photo[4200], orig[4200];
+    tu_tmpdir("cli_refuse", dir, sizeof dir);
+    snprintf(photo, sizeof photo, "%s/photo.jpg", dir);
+    snprintf(orig, sizeof orig, "%s/original.jpg", dir);
+    snprintf(cmd, sizeof cmd,
+             "cp '%s' '%s' && cp '%s' '%s' && ln -s photo.jpg '%s/link.jpg' "
+             "&& ln '%s' '%s/hard.jpg' && mkdir '%s/sub' && "
+             "ln -s .. '%s/sub/up'",
+             content, photo, content, orig, dir, photo, dir, dir, dir);
+    ck_assert_int_eq(system(cmd), 0);
+    const int n = 5; /* photo, original, link, hard, sub */
+    static const char *const cases[][2] = {
+        /* --content and the rest, the name the error must give */
+        {"photo.jpg' --out '%s/photo.jpg", "photo.jpg"},
+        {"photo.jpg' --out '%s/link.jpg", "link.jpg"},
+        {"link.jpg' --out '%s/photo.jpg", "photo.jpg"},
+        {"photo.jpg' --out '%s/hard.jpg", "hard.jpg"},
+        {"photo.jpg' --out '%s/sub/up/photo.jpg", "sub/up/photo.jpg"},
+        {"photo.jpg' --out '%s/new.png' --log '%s/photo.jpg", "photo.jpg"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char tail[16384];
+        snprintf(tail, sizeof tail, cases[i][0], dir, dir);
+        snprintf(args, sizeof args, "--content '%s/%s'", dir, tail);
+        assert_refused(dir, n, args, cases[i][1], photo, orig);
+    }
+    /* The style image as the output. */
+    snprintf(args, sizeof args, "--content '%s' --out '%s'", photo, style);
+    assert_refused(dir, n, args, style, photo, orig);
+}
+END_TEST
+
+/* An existing file at path with known bytes, and a copy to compare with. */
+static void make_precious(const char *path, const char *copy)
+{
+    char cmd[20000];
+    snprintf(cmd, sizeof cmd, "echo precious > '%s' && cp '%s' '%s'", path,
+             path, copy);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+/* --log equal to --out (directly or not yet existing) or to a snapshot:
+ * the image would be replaced by the CSV. */
+START_TEST(log_equal_to_an_output_is_refused)
+{
+    char dir[4096], args[40000], keep[4200], orig[4200];
+    tu_tmpdir("cli_log_is_out", dir, sizeof dir);
+    snprintf(keep, sizeof keep, "%s/keep.png", dir);
+    snprintf(orig, sizeof orig, "%s/orig.png", dir);
+    make_precious(keep, orig);
+    snprintf(args, sizeof args, "--content '%s' --out '%s' --log '%s'",
+             content, keep, keep);
+    assert_refused(dir, 2, args, "keep.png", keep, orig);
+    snprintf(args, sizeof args,
+             "--content '%s' --out '%s/new.png' --log '%s/./new.png'", content,
+             dir, dir);
+    assert_refused(dir, 2, args, "new.png", keep, orig);
+    snprintf(args, sizeof args,
+             "--content '%s' --out '%s/new.png' --save-every 1 "
+             "--log '%s/new_iter_0001.png'",
+             content, dir, dir);
+    assert_refused(dir, 2, args, "new_iter_0001.png", keep, orig);
+}
+END_TEST
+
+static unsigned mode_of(const char *path)
+{
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    return st.st_mode & 07777;
+}
+
+/* Rewriting an existing output keeps its permissions. */
+START_TEST(existing_outputs_keep_their_mode)
+{
+    char dir[4096], args[40000], err[8192], out[4200], log[4200];
+    tu_tmpdir("cli_mode", dir, sizeof dir);
+    snprintf(out, sizeof out, "%s/private.png", dir);
+    snprintf(log, sizeof log, "%s/private.csv", dir);
+    FILE *f = fopen(out, "w");
+    fclose(f);
+    f = fopen(log, "w");
+    fclose(f);
+    ck_assert_int_eq(chmod(out, 0600), 0);
+    ck_assert_int_eq(chmod(log, 0640), 0);
+    snprintf(args, sizeof args,
+             "--content '%s' --style '%s' --weights '%s' --out '%s' "
+             "--log '%s' --size 32 --iters 1 --quiet",
+             content, style, weights, out, log);
+    ck_assert_msg(tu_nst(args, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_gt(tu_file_size(out), 0);
+    ck_assert_int_gt(tu_file_size(log), 0);
+    ck_assert_uint_eq(mode_of(out), 0600);
+    ck_assert_uint_eq(mode_of(log), 0640);
+}
+END_TEST
+
+/* A file name of NAME_MAX (255) bytes works: the temporary name beside it
+ * must not be longer. A longer one is refused up front. */
+START_TEST(longest_file_name_is_written)
+{
+    char dir[4096], args[40000], err[8192], out[4600], log[4600], name[256];
+    tu_tmpdir("cli_long_name", dir, sizeof dir);
+    memset(name, 'n', 251);
+    name[251] = 0;
+    snprintf(out, sizeof out, "%s/%s.png", dir, name);
+    snprintf(log, sizeof log, "%s/%s.csv", dir, name);
+    snprintf(args, sizeof args,
+             "--content '%s' --style '%s' --weights '%s' --out '%s' "
+             "--log '%s' --size 32 --iters 1 --quiet",
+             content, style, weights, out, log);
+    ck_assert_msg(tu_nst(args, err, sizeof err) == 0, "%s", err);
+    nst_image img;
+    ck_assert_int_eq(nst_image_load(out, &img), 0);
+    nst_image_free(&img);
+    ck_assert_int_gt(tu_file_size(log), 0);
+    /* Snapshots' names would be longer: refused before any work. */
+    ck_assert_int_eq(unlink(out), 0);
+    snprintf(args, sizeof args,
+             "--content '%s' --style '%s' --weights '%s' --out '%s' "
+             "--save-every 1 --size 32 --iters 2 --quiet",
+             content, style, weights, out);
+    ck_assert_int_eq(tu_nst(args, err, sizeof err), 1);
+    tu_assert_one_line_naming(err, "_iter_0001.png");
+    ck_assert_msg(strstr(err, "longer than 255"), "%s", err);
+    ck_assert_int_eq(tu_file_size(out), -1);
+}
+END_TEST
+
+/* A reason longer than any fixed buffer reaches the user whole: a missing
+ * content image under a path of more than 2048 bytes. */
+START_TEST(long_path_error_is_whole)
+{
+    char dir[4096], path[8192], args[40000], err[16384];
+    tu_tmpdir("cli_long_path", dir, sizeof dir);
+    int n = snprintf(path, sizeof path, "%s", dir);
+    for (int i = 0; i < 14; i++)
+        n += snprintf(path + n, sizeof path - n, "/%0200d", i);
+    snprintf(path + n, sizeof path - n, "/missing.jpg");
+    ck_assert_int_gt((int)strlen(path), 2048);
+    snprintf(args, sizeof args,
+             "--content '%s' --style '%s' --weights '%s' --out '%s/o.png' "
+             "--size 32 --iters 1 --quiet",
+             path, style, weights, dir);
+    ck_assert_int_eq(tu_nst(args, err, sizeof err), 1);
+    tu_assert_one_line_naming(err, path);
+    ck_assert_msg(strstr(err, "No such file or directory"), "%s", err);
+}
+END_TEST
+
+/* Files in dir whose names start with a dot (temporary files). */
+static int hidden_files(const char *dir)
+{
+    char pattern[4200];
+    snprintf(pattern, sizeof pattern, "%s/.?*", dir);
+    glob_t g;
+    int n = 0;
+    if (glob(pattern, 0, NULL, &g) == 0)
+        for (size_t i = 0; i < g.gl_pathc; i++) {
+            const char *base = strrchr(g.gl_pathv[i], '/') + 1;
+            n += strcmp(base, ".") && strcmp(base, "..");
+        }
+    globfree(&g);
+    return n;
+}
+
+static int lines_in(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    int n = 0, c;
+    while (f && (c = fgetc(f)) != EOF)
+        n += c == '\n';
+    if (f)
+        fclose(f);
+    return n;
+}
+
+/* Waits (up to 10 minutes: emulators are slow) until pattern matches a
+ * file with at least `lines` lines; kills nst and fails if it never does. */
+static void wait_for_file(pid_t pid, const char *pattern, int lines)
+{
+    for (int tries = 0; tries < 12000; tries++) {
+        glob_t g;
+        int ok = glob(pattern, 0, NULL, &g) == 0 &&
+                 lines_in(g.gl_pathv[0]) >= lines;
+        globfree(&g);
+        if (ok)
+            return;
+        nanosleep(&(struct timespec){.tv_nsec = 50000000}, NULL);
+    }
+    kill(pid, SIGKILL);
+    tu_nst_wait(pid);
+    ck_abort_msg("%s never appeared", pattern);
+}
+
+/* Ctrl-C while the optimisation runs: the image so far becomes the result
+ * and the log holds the rows up to it; status 130; no temporary file. */
+START_TEST(sigint_saves_the_image_so_far)
+{
+    char dir[4096], args[40000], out[4200], log[4200], errf[4200],
+        pattern[4200], err[8192];
+    tu_tmpdir("cli_sigint", dir, sizeof dir);
+    snprintf(out, sizeof out, "%s/out.png", dir);
+    snprintf(log, sizeof log, "%s/loss.csv", dir);
+    snprintf(errf, sizeof errf, "%s.err", dir);
+    snprintf(args, sizeof args,
+             "--content '%s' --style '%s' --weights '%s' --out '%s' "
+             "--log '%s' --size 32 --iters 1000000 --quiet",
+             content, style, weights, out, log);
+    pid_t pid = tu_nst_start(args, errf);
+    /* The log's temporary file has a header and two rows: running. */
+    snprintf(pattern, sizeof pattern, "%s/.loss.csv.*", dir);
+    wait_for_file(pid, pattern, 3);
+    ck_assert_int_eq(kill(pid, SIGINT), 0);
+    ck_assert_int_eq(tu_nst_wait(pid), 130);
+    tu_read_text(errf, err, sizeof err);
+    int done = -1;
+    const char *says = strstr(err, "interrupted after ");
+    ck_assert_msg(says && sscanf(says, "interrupted after %d", &done) == 1,
+                  "%s", err);
+    tu_assert_one_line_naming(err, out);
+    ck_assert_int_ge(done, 2);
+    /* Rows 0 .. done-1: the losses before each update made. */
+    ck_assert_int_eq(lines_in(log), 1 + done);
+    nst_image img;
+    ck_assert_int_eq(nst_image_load(out, &img), 0);
+    ck_assert_int_eq(img.w, 32);
+    ck_assert_int_eq(img.h, 24);
+    nst_image_free(&img);
+    ck_assert_int_eq(hidden_files(dir), 0);
+}
+END_TEST
+
+/* kill while snapshots are being written: status 143, the existing result
+ * untouched, no log, no temporary file. */
+START_TEST(sigterm_leaves_nothing_behind)
+{
+    char dir[4096], args[40000], out[4200], orig[4200], errf[4200],
+        snap[4200], log[4200];
+    tu_tmpdir("cli_sigterm", dir, sizeof dir);
+    snprintf(out, sizeof out, "%s/out.png", dir);
+    snprintf(orig, sizeof orig, "%s.orig", dir);
+    snprintf(errf, sizeof errf, "%s.err", dir);
+    snprintf(snap, sizeof snap, "%s/out_iter_0002.png", dir);
+    snprintf(log, sizeof log, "%s/loss.csv", dir);
+    make_precious(out, orig);
+    snprintf(args, sizeof args,
+             "--content '%s' --style '%s' --weights '%s' --out '%s' "
+             "--log '%s' --save-every 1 --size 32 --iters 5000 --quiet",
+             content, style, weights, out, log);
+    pid_t pid = tu_nst_start(args, errf);
+    wait_for_file(pid, snap, 0);
+    ck_assert_int_eq(kill(pid, SIGTERM), 0);
+    ck_assert_int_eq(tu_nst_wait(pid), 143);
+    ck_assert_msg(tu_same_bytes(out, orig), "the old result changed");
+    ck_assert_int_eq(tu_file_size(log), -1);
+    ck_assert_int_eq(hidden_files(dir), 0);
 }
 END_TEST
 
@@ -266,10 +512,10 @@ START_TEST(unavailable_isa_fails_cleanly)
 {
     char err[4096];
     ck_assert_int_eq(setenv("NST_ISA", "bogus", 1), 0);
-    const int rc = run("--version", err, sizeof err);
+    const int rc = tu_nst("--version", err, sizeof err);
     unsetenv("NST_ISA");
     ck_assert_msg(rc == 1, "exit %d: %s", rc, err);
-    assert_one_line_naming(err, "NST_ISA=bogus");
+    tu_assert_one_line_naming(err, "NST_ISA=bogus");
 }
 END_TEST
 
@@ -427,10 +673,10 @@ static void expect_failure(const tiny *t, const char *weights,
              "--content '%s' --style '%s' --weights '%s' --out '%s' "
              "--size 16 --iters 1 --quiet %s",
              t->content, t->style, weights, t->out, extra);
-    ck_assert_msg(run(args, err, sizeof err) == 1, "%s: %s", extra, err);
+    ck_assert_msg(tu_nst(args, err, sizeof err) == 1, "%s: %s", extra, err);
     for (int i = 0; i < n; i++)
-        assert_one_line_naming(err, what[i]);
-    ck_assert_int_eq(file_size(t->out), -1);
+        tu_assert_one_line_naming(err, what[i]);
+    ck_assert_int_eq(tu_file_size(t->out), -1);
 }
 
 START_TEST(tiny_run_works)
@@ -445,8 +691,8 @@ START_TEST(tiny_run_works)
              "--size 16 --iters 2 --quiet --style-layers relu1_1 "
              "--content-layers relu1_1",
              t.content, t.style, t.weights, t.out);
-    ck_assert_msg(run(args, err, sizeof err) == 0, "%s", err);
-    ck_assert_int_gt(file_size(t.out), 0);
+    ck_assert_msg(tu_nst(args, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_gt(tu_file_size(t.out), 0);
 }
 END_TEST
 
@@ -570,6 +816,13 @@ int main(void)
         tcase_add_test(tc, same_seed_same_bytes_any_threads);
         tcase_add_test(tc, batch_pairs_every_content_with_every_style);
         tcase_add_test(tc, bad_inputs_fail_cleanly);
+        tcase_add_test(tc, outputs_that_are_inputs_are_refused);
+        tcase_add_test(tc, log_equal_to_an_output_is_refused);
+        tcase_add_test(tc, existing_outputs_keep_their_mode);
+        tcase_add_test(tc, longest_file_name_is_written);
+        tcase_add_test(tc, long_path_error_is_whole);
+        tcase_add_test(tc, sigint_saves_the_image_so_far);
+        tcase_add_test(tc, sigterm_leaves_nothing_behind);
         suite_add_tcase(s, tc);
     } else {
         printf("SKIP: end-to-end runs on the real weights and images: not "

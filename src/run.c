@@ -1,0 +1,432 @@
+#include "run.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "atomic_file.h"
+#include "batch.h"
+#include "error.h"
+#include "interrupt.h"
+#include "network.h"
+#include "optimise.h"
+#include "output_guard.h"
+#include "pixels.h"
+#include "progress.h"
+#include "run_log.h"
+
+#define MAX_STYLE_SIDE 4096
+
+/* Where one pair's results go. */
+typedef struct pair_job {
+    const char *content, *style;
+    const char *out;         /* the final image */
+    const char *out_role;    /* what the user calls it, for errors */
+    const char *snap_prefix; /* snapshots: <prefix><iter>.<ext> */
+    const char *snap_ext;
+    const char *log;         /* NULL: none */
+    const char *label;       /* for progress lines */
+} pair_job;
+
+/* The style image's longest side: the content's (--size) times
+ * --style-scale. */
+static int style_side(const nst_options *o, const char *name, int *side)
+{
+    const double s = round(o->size * o->style_scale);
+    if (s < 1 || s > MAX_STYLE_SIDE)
+        return nst_fail("%s: --style-scale %g makes it %.0f pixels on its "
+                        "longest side (1 to %d allowed)",
+                        name, o->style_scale, s, MAX_STYLE_SIDE);
+    *side = (int)s;
+    return 0;
+}
+
+static int load_network(nst_network *net, const nst_options *o,
+                        const nst_kernels *k)
+{
+    return nst_network_load(net, o->weights, o->content_layers,
+                            o->style_layers, o->pool, k);
+}
+
+/* An input image (role: "content image" or "style image") as the run uses
+ * it: loaded, sized, mean subtracted, and big enough for the network. */
+static int load_image(const nst_network *net, const char *path,
+                      const char *role, int longest, nst_image *img)
+{
+    if (nst_pixels_load(path, longest, img) != 0)
+        return -1;
+    if (nst_network_fits(net, img->w, img->h) != 0) {
+        nst_image_free(img);
+        return nst_fail("%s (%s): %s", path, role, nst_failure_reason());
+    }
+    return 0;
+}
+
+/* Every file the job writes, for the guard. */
+static int guard_outputs(nst_guard *g, const nst_options *o,
+                         const pair_job *job)
+{
+    if (nst_guard_output(g, job->out, job->out_role) != 0 ||
+        (job->log && nst_guard_output(g, job->log, "--log") != 0))
+        return -1;
+    for (int it = o->save_every; o->save_every > 0 && it < o->iters;
+         it += o->save_every) {
+        char path[PATH_MAX];
+        if (nst_snapshot_path(job->snap_prefix, job->snap_ext, it, path,
+                              sizeof path) != 0 ||
+            nst_guard_output(g, path, "--save-every snapshot") != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Runs one pair. The number of updates made (fewer than --iters after
+ * SIGINT: the image so far is then the result), or -1 with a reason.
+ * "wrote OUT" only once the result and the log are in place. */
+static int transfer(const nst_options *o, const nst_network *net,
+                    const pair_job *job, int side)
+{
+    nst_image content, style;
+    if (load_image(net, job->content, "content image", o->size, &content) !=
+        0)
+        return -1;
+    if (load_image(net, job->style, "style image", side, &style) != 0) {
+        nst_image_free(&content);
+        return -1;
+    }
+    const int w = content.w, h = content.h;
+    const nst_objective_spec spec = {
+        .content_layers = net->content,
+        .n_content = net->n_content,
+        .style_layers = net->style,
+        .n_style = net->n_style,
+        .content_weight = o->content_weight,
+        .style_weight = o->style_weight,
+        .tv_weight = o->tv_weight,
+    };
+    nst_objective *obj = nst_objective_create(&net->vgg, &spec, content.data,
+                                              h, w, style.data, style.h,
+                                              style.w);
+    nst_image_free(&style);
+    nst_run_log log;
+    int done = -1, log_open = 0;
+    if (!obj || (job->log && nst_run_log_open(&log, job->log) != 0))
+        goto end;
+    log_open = job->log != NULL;
+    /* The generated image starts as the content (reusing its buffer) or as
+     * noise. */
+    float *x = content.data;
+    if (o->init_noise)
+        nst_pixels_noise(x, w, h, o->seed);
+    nst_progress p;
+    nst_progress_start(&p, job->label, o->iters, o->quiet);
+    const nst_optimise_job oj = {
+        .obj = obj, .k = net->vgg.k, .w = w, .h = h, .iters = o->iters,
+        .lr = o->lr, .save_every = o->save_every,
+        .snap_prefix = job->snap_prefix, .snap_ext = job->snap_ext,
+        .progress = &p, .log = log_open ? &log : NULL};
+    nst_interrupt_defer(1);
+    const int updates = nst_optimise(&oj, x);
+    nst_interrupt_defer(0);
+    if (updates < 0 || nst_pixels_save(job->out, x, w, h) != 0)
+        goto end;
+    log_open = 0;
+    if (job->log && nst_run_log_commit(&log) != 0)
+        goto end;
+    nst_progress_finish(&p, job->out);
+    if (updates < o->iters)
+        fprintf(stderr, "nst: interrupted after %d of %d iterations; saved "
+                        "the image so far as %s\n",
+                updates, o->iters, job->out);
+    done = updates;
+end:
+    if (log_open)
+        nst_run_log_abort(&log);
+    nst_objective_free(obj);
+    nst_image_free(&content);
+    return done;
+}
+
+/* The status for a run that SIGINT stopped (its image saved), else 0. */
+static int interrupted_status(void)
+{
+    const int sig = nst_interrupt_requested();
+    return sig ? 128 + sig : 0;
+}
+
+/* Checks that the snapshot with the longest name could be written. */
+static int probe_snapshots(const nst_options *o, const pair_job *job)
+{
+    if (o->save_every <= 0 || o->save_every >= o->iters)
+        return 0;
+    const int last = (o->iters - 1) / o->save_every * o->save_every;
+    char path[PATH_MAX];
+    if (nst_snapshot_path(job->snap_prefix, job->snap_ext, last, path,
+                          sizeof path) != 0)
+        return -1;
+    return nst_atomic_probe(path);
+}
+
+/* Snapshot names for out: OUT-minus-extension_iter_ and the extension. */
+static int split_extension(const char *out, char *prefix, size_t size,
+                           const char **ext)
+{
+    const char *dot = strrchr(out, '.');
+    const char *slash = strrchr(out, '/');
+    if (!dot || (slash && dot < slash))
+        dot = out + strlen(out);
+    if (snprintf(prefix, size, "%.*s_iter_", (int)(dot - out), out) >=
+        (int)size)
+        return nst_fail("%s: path too long", out);
+    *ext = dot;
+    return 0;
+}
+
+int nst_run_single(const nst_options *o, const nst_kernels *k)
+{
+    if (!nst_image_save_supported(o->out))
+        return nst_fail("%s: unknown image type (use .png, .jpg or .jpeg)",
+                        o->out);
+    char prefix[PATH_MAX];
+    pair_job job = {.content = o->content,
+                    .style = o->style,
+                    .out = o->out,
+                    .out_role = "--out",
+                    .snap_prefix = prefix,
+                    .log = o->log_path,
+                    .label = ""};
+    int side = 0;
+    if (style_side(o, o->style, &side) != 0 ||
+        split_extension(o->out, prefix, sizeof prefix, &job.snap_ext) != 0)
+        return -1;
+    nst_guard g = {0};
+    int rc = nst_guard_input(&g, o->content, "content image") != 0 ||
+                     nst_guard_input(&g, o->style, "style image") != 0 ||
+                     nst_guard_input(&g, o->weights, "weights") != 0 ||
+                     guard_outputs(&g, o, &job) != 0 ||
+                     nst_guard_check(&g) != 0
+                 ? -1
+                 : 0;
+    nst_guard_free(&g);
+    if (rc != 0 || nst_atomic_probe(o->out) != 0 ||
+        (o->log_path && nst_atomic_probe(o->log_path) != 0) ||
+        probe_snapshots(o, &job) != 0)
+        return -1;
+    nst_network net;
+    if (load_network(&net, o, k) != 0)
+        return -1;
+    rc = transfer(o, &net, &job, side) < 0 ? -1 : interrupted_status();
+    nst_network_free(&net);
+    return rc;
+}
+
+/* The files of batch pair i. */
+typedef struct pair_paths {
+    char dir[PATH_MAX], out[PATH_MAX], prefix[PATH_MAX], info[PATH_MAX],
+        log[PATH_MAX], label[32];
+} pair_paths;
+
+/* buf = dir/name; -1 with a failure reason if it does not fit. */
+static int join(char *buf, const char *dir, const char *name)
+{
+    if (snprintf(buf, PATH_MAX, "%s/%s", dir, name) >= PATH_MAX)
+        return nst_fail("%s/%s: path too long", dir, name);
+    return 0;
+}
+
+static int pair_job_for(const nst_options *o, const nst_batch *b, int i,
+                        pair_paths *p, pair_job *job)
+{
+    const char *log_name = NULL;
+    if (o->log_path) {
+        log_name = strrchr(o->log_path, '/');
+        log_name = log_name ? log_name + 1 : o->log_path;
+    }
+    snprintf(p->label, sizeof p->label, "gen_%d", i);
+    if (join(p->dir, o->out, p->label) != 0 ||
+        join(p->out, p->dir, "result.png") != 0 ||
+        join(p->prefix, p->dir, "iter_") != 0 ||
+        join(p->info, p->dir, "pair.txt") != 0 ||
+        (log_name && join(p->log, p->dir, log_name) != 0))
+        return -1;
+    *job = (pair_job){.content = b->content[i / b->n_style],
+                      .style = b->style[i % b->n_style],
+                      .out = p->out,
+                      .out_role = "result",
+                      .snap_prefix = p->prefix,
+                      .snap_ext = ".png",
+                      .log = log_name ? p->log : NULL,
+                      .label = p->label};
+    return 0;
+}
+
+/* No file of any pair may be an input or another pair's file. */
+static int guard_batch(const nst_options *o, const nst_batch *b)
+{
+    nst_guard g = {0};
+    int rc = nst_guard_input(&g, o->weights, "weights");
+    for (int i = 0; rc == 0 && i < b->n_content; i++)
+        rc = nst_guard_input(&g, b->content[i], "content image");
+    for (int i = 0; rc == 0 && i < b->n_style; i++)
+        rc = nst_guard_input(&g, b->style[i], "style image");
+    for (int i = 0; rc == 0 && i < nst_batch_pairs(b); i++) {
+        pair_paths p;
+        pair_job job;
+        rc = pair_job_for(o, b, i, &p, &job);
+        if (rc == 0)
+            rc = guard_outputs(&g, o, &job);
+        if (rc == 0)
+            rc = nst_guard_output(&g, p.info, "pair.txt");
+    }
+    if (rc == 0)
+        rc = nst_guard_check(&g);
+    nst_guard_free(&g);
+    return rc;
+}
+
+static void free_reasons(char **why, int n)
+{
+    for (int i = 0; why && i < n; i++)
+        free(why[i]);
+    free(why);
+}
+
+/* Why each image cannot be used (NULL: it can), found by loading and
+ * sizing it as a run would. NULL on out-of-memory. */
+static char **check_images(const nst_network *net, char *const *paths, int n,
+                           const char *role, int longest)
+{
+    char **why = calloc((size_t)n, sizeof *why);
+    for (int i = 0; why && i < n; i++) {
+        nst_image img;
+        if (load_image(net, paths[i], role, longest, &img) == 0)
+            nst_image_free(&img);
+        else if (!(why[i] = strdup(nst_failure_reason()))) {
+            free_reasons(why, i);
+            return NULL;
+        }
+    }
+    return why;
+}
+
+/* Why pair i is skipped (an image of it cannot be used), or NULL. */
+static const char *skip_reason(const nst_batch *b, int i,
+                               char *const *content_why,
+                               char *const *style_why)
+{
+    const char *why = content_why[i / b->n_style];
+    return why ? why : style_why[i % b->n_style];
+}
+
+/* mkdir that accepts an existing folder; *made says whether it was new. */
+static int make_folder(const char *path, int *made)
+{
+    *made = mkdir(path, 0777) == 0;
+    if (*made || errno == EEXIST) {
+        struct stat st;
+        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+            return 0;
+        return nst_fail("%s: exists and is not a folder", path);
+    }
+    return nst_fail("%s: cannot create folder: %s", path, strerror(errno));
+}
+
+/* Runs pair i into its gen_i folder (removed again if this made it and the
+ * pair failed before writing anything). */
+static int run_pair(const nst_options *o, const nst_network *net,
+                    const nst_kernels *k, const pair_job *job,
+                    const pair_paths *p, int i, int side)
+{
+    int made;
+    if (make_folder(p->dir, &made) != 0)
+        return -1;
+    int done = transfer(o, net, job, side);
+    if (done >= 0 && nst_pair_info_write(p->info, i, job->content,
+                                         job->style, o, k, done) == 0)
+        return 0;
+    if (made)
+        rmdir(p->dir);
+    return -1;
+}
+
+static int run_pairs(const nst_options *o, const nst_network *net,
+                     const nst_kernels *k, const nst_batch *b, int side,
+                     char **content_why, char **style_why)
+{
+    const int pairs = nst_batch_pairs(b);
+    int failed = 0, out_ready = 0;
+    for (int i = 0; i < pairs && !nst_interrupt_requested(); i++) {
+        pair_paths p;
+        pair_job job;
+        if (pair_job_for(o, b, i, &p, &job) != 0)
+            return -1;
+        if (skip_reason(b, i, content_why, style_why)) {
+            failed++;
+            continue;
+        }
+        if (!out_ready) {
+            int made;
+            if (make_folder(o->out, &made) != 0)
+                return -1;
+            out_ready = 1;
+        }
+        if (run_pair(o, net, k, &job, &p, i, side) != 0) {
+            fprintf(stderr, "nst: %s (%s, %s) failed: %s\n", p.label,
+                    job.content, job.style, nst_failure_reason());
+            failed++;
+        }
+    }
+    if (nst_interrupt_requested())
+        return interrupted_status();
+    if (failed)
+        return nst_fail("%s: %d of %d pairs failed (see above)", o->data_dir,
+                        failed, pairs);
+    return 0;
+}
+
+/* Reports, before any pair runs, each pair an unusable image skips. */
+static void report_skipped(const nst_batch *b, char **content_why,
+                           char **style_why)
+{
+    for (int i = 0; i < nst_batch_pairs(b); i++) {
+        const char *why = skip_reason(b, i, content_why, style_why);
+        if (why)
+            fprintf(stderr, "nst: gen_%d (%s, %s) skipped: %s\n", i,
+                    b->content[i / b->n_style], b->style[i % b->n_style],
+                    why);
+    }
+}
+
+int nst_run_batch(const nst_options *o, const nst_kernels *k)
+{
+    nst_batch b;
+    if (nst_batch_scan(o->data_dir, &b) != 0)
+        return -1;
+    int side = 0, rc = -1;
+    nst_network net;
+    if (style_side(o, o->data_dir, &side) != 0 || guard_batch(o, &b) != 0 ||
+        load_network(&net, o, k) != 0) {
+        nst_batch_free(&b);
+        return -1;
+    }
+    char **content_why = check_images(&net, b.content, b.n_content,
+                                      "content image", o->size);
+    char **style_why =
+        check_images(&net, b.style, b.n_style, "style image", side);
+    if (!content_why || !style_why)
+        nst_fail("out of memory checking the images of %s", o->data_dir);
+    else {
+        report_skipped(&b, content_why, style_why);
+        rc = run_pairs(o, &net, k, &b, side, content_why, style_why);
+    }
+    free_reasons(content_why, b.n_content);
+    free_reasons(style_why, b.n_style);
+    nst_network_free(&net);
+    nst_batch_free(&b);
+    return rc;
+}

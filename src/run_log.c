@@ -1,0 +1,59 @@
+#include "run_log.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "error.h"
+
+int nst_run_log_open(nst_run_log *log, const char *path)
+{
+    if (nst_atomic_open(&log->file, path) != 0)
+        return -1;
+    fprintf(log->file.f, "iter,total,content,style,tv,seconds\n");
+    return 0;
+}
+
+int nst_run_log_row(nst_run_log *log, int iter, const nst_losses *l,
+                    double seconds)
+{
+    FILE *f = log->file.f;
+    errno = 0;
+    if (fprintf(f, "%d,%.9g,%.9g,%.9g,%.9g,%.6f\n", iter, l->total,
+                l->content, l->style, l->tv, seconds) < 0 ||
+        fflush(f) != 0)
+        return nst_fail("%s: cannot write: %s", log->file.path,
+                        strerror(errno ? errno : EIO));
+    return 0;
+}
+
+int nst_run_log_commit(nst_run_log *log)
+{
+    return nst_atomic_commit(&log->file);
+}
+
+void nst_run_log_abort(nst_run_log *log)
+{
+    nst_atomic_abort(&log->file);
+}
+
+int nst_pair_info_write(const char *path, int pair, const char *content,
+                        const char *style, const nst_options *o,
+                        const nst_kernels *k, int iters_done)
+{
+    nst_atomic_file a;
+    if (nst_atomic_open(&a, path) != 0)
+        return -1;
+    fprintf(a.f,
+            "pair %d\ncontent %s\nstyle %s\nweights %s\nsize %d\n"
+            "style-scale %g\niters %d\niters-done %d\nlr %g\n"
+            "content-weight %g\nstyle-weight %g\ntv-weight %g\ninit %s\n"
+            "seed %llu\npool %s\ncontent-layers %s\nstyle-layers %s\n"
+            "kernels %s\n",
+            pair, content, style, o->weights, o->size, o->style_scale,
+            o->iters, iters_done, o->lr, o->content_weight, o->style_weight,
+            o->tv_weight, o->init_noise ? "noise" : "content",
+            (unsigned long long)o->seed,
+            o->pool == NST_POOL_MAX ? "max" : "avg", o->content_layers,
+            o->style_layers, k->name);
+    return nst_atomic_commit(&a);
+}

@@ -1,0 +1,90 @@
+#include "nst_runner.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+/* "PRE 'BIN' ARGS" */
+static void command(const char *args, char *cmd, size_t size)
+{
+    const char *bin = getenv("NST_BIN"), *pre = getenv("NST_RUN");
+    ck_assert_ptr_nonnull(bin);
+    ck_assert_int_lt(snprintf(cmd, size, "%s '%s' %s", pre ? pre : "", bin,
+                              args),
+                     (int)size);
+}
+
+void tu_read_text(const char *path, char *buf, size_t size)
+{
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, size - 1, f) : 0;
+    buf[n] = 0;
+    if (f)
+        fclose(f);
+}
+
+int tu_nst(const char *args, char *err, size_t size)
+{
+    char tmp[4096], cmd[65536], line[75000];
+    tu_tmpdir("nst_stderr", tmp, sizeof tmp);
+    command(args, cmd, sizeof cmd);
+    /* timeout turns a hang (exit status 124) into a failure. */
+    snprintf(line, sizeof line, "timeout 600 %s >'%s/out' 2>'%s/err'", cmd,
+             tmp, tmp);
+    int st = system(line);
+    ck_assert(st != -1 && WIFEXITED(st));
+    char path[4200];
+    snprintf(path, sizeof path, "%s/err", tmp);
+    tu_read_text(path, err, size);
+    return WEXITSTATUS(st);
+}
+
+pid_t tu_nst_start(const char *args, const char *err_path)
+{
+    char cmd[65536], line[75000];
+    command(args, cmd, sizeof cmd);
+    /* exec: the signals a test sends reach nst, not a shell. */
+    snprintf(line, sizeof line, "exec %s >/dev/null 2>'%s'", cmd, err_path);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", line, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+int tu_nst_wait(pid_t pid)
+{
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert_msg(WIFEXITED(st), "nst did not exit (signal %d)",
+                  WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+    return WEXITSTATUS(st);
+}
+
+long tu_file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+int tu_same_bytes(const char *a, const char *b)
+{
+    char cmd[9000];
+    snprintf(cmd, sizeof cmd, "cmp -s '%s' '%s'", a, b);
+    return system(cmd) == 0;
+}
+
+void tu_assert_one_line_naming(const char *err, const char *what)
+{
+    ck_assert_msg(strstr(err, what), "error does not name %s: %s", what, err);
+    const char *nl = strchr(err, '\n');
+    ck_assert_msg(nl && nl[1] == 0, "not one line: %s", err);
+}

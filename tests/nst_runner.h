@@ -1,0 +1,31 @@
+/* Running the real nst program from a test ($NST_BIN, through $NST_RUN,
+ * e.g. an emulator, if set). */
+#ifndef NST_RUNNER_H
+#define NST_RUNNER_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Runs `nst ARGS` to the end with stderr in err; the exit status. */
+int tu_nst(const char *args, char *err, size_t size);
+
+/* Starts `nst ARGS` in the background with stderr to err_path. */
+pid_t tu_nst_start(const char *args, const char *err_path);
+
+/* Waits for a started nst; its exit status (the test fails if it did not
+ * exit). */
+int tu_nst_wait(pid_t pid);
+
+/* The contents of path (at most size - 1 bytes), "" if it is missing. */
+void tu_read_text(const char *path, char *buf, size_t size);
+
+/* Size of path in bytes, -1 if it is missing. */
+long tu_file_size(const char *path);
+
+/* 1 if the two files hold the same bytes. */
+int tu_same_bytes(const char *a, const char *b);
+
+/* Exactly one line on stderr, naming `what`. */
+void tu_assert_one_line_naming(const char *err, const char *what);
+
+#endif
