@@ -19,12 +19,15 @@
 #include "pixels.h"
 #include "progress.h"
 #include "run_log.h"
+#include "style_mask.h"
 
 #define MAX_STYLE_SIDE 4096
 
 /* Where one pair's results go. */
 typedef struct pair_job {
-    const char *content, *style;
+    const char *content, *style; /* style: the first of styles */
+    const char *const *styles;   /* n_styles, in the order of the options */
+    int n_styles;
     const char *out;         /* the final image */
     const char *out_role;    /* what the user calls it, for errors */
     const char *snap_prefix; /* snapshots: <prefix><iter>.<ext> */
@@ -33,15 +36,17 @@ typedef struct pair_job {
     const char *label;       /* for progress lines */
 } pair_job;
 
-/* The style image's longest side: the content's (--size) times
- * --style-scale. */
-static int style_side(const nst_options *o, const char *name, int *side)
+/* Style i's longest side: the content's (--size) times its --style-scale
+ * (the one value for all, or its own in the list). */
+static int style_side(const nst_options *o, int i, const char *name,
+                      int *side)
 {
-    const double s = round(o->size * o->style_scale);
+    const double scale = o->n_scales > 1 ? o->style_scales[i] : o->style_scale;
+    const double s = round(o->size * scale);
     if (s < 1 || s > MAX_STYLE_SIDE)
         return nst_fail("%s: --style-scale %g makes it %.0f pixels on its "
                         "longest side (1 to %d allowed)",
-                        name, o->style_scale, s, MAX_STYLE_SIDE);
+                        name, scale, s, MAX_STYLE_SIDE);
     *side = (int)s;
     return 0;
 }
@@ -63,6 +68,48 @@ static int load_image(const nst_network *net, const char *path,
     if (nst_network_fits(net, img->w, img->h) != 0) {
         nst_image_free(img);
         return nst_fail("%s (%s): %s", path, role, nst_failure_reason());
+    }
+    return 0;
+}
+
+/* A job's styles as the objective takes them: each image at its own
+ * --style-scale, with its --style-blend weight and its --style-mask at the
+ * content's size. */
+typedef struct job_styles {
+    int n;
+    nst_image image[NST_MAX_STYLES];
+    float *mask[NST_MAX_STYLES];
+    nst_style_target target[NST_MAX_STYLES];
+} job_styles;
+
+static void job_styles_free(job_styles *s)
+{
+    for (int i = 0; i < s->n; i++) {
+        nst_image_free(&s->image[i]);
+        free(s->mask[i]);
+    }
+    s->n = 0;
+}
+
+/* -1 with a failure reason naming the file (s then holds nothing). */
+static int job_styles_load(const nst_options *o, const nst_network *net,
+                           const pair_job *job, int w, int h, job_styles *s)
+{
+    *s = (job_styles){0};
+    for (int i = 0; i < job->n_styles; i++) {
+        int side;
+        s->n = i + 1;
+        if (style_side(o, i, job->styles[i], &side) != 0 ||
+            load_image(net, job->styles[i], "style image", side,
+                       &s->image[i]) != 0 ||
+            (o->n_masks &&
+             !(s->mask[i] = nst_style_mask_load(o->style_masks[i], w, h)))) {
+            job_styles_free(s);
+            return -1;
+        }
+        s->target[i] = (nst_style_target){
+            s->image[i].data, s->image[i].h, s->image[i].w,
+            o->n_blend ? o->style_blend[i] : 1, s->mask[i]};
     }
     return 0;
 }
@@ -89,17 +136,18 @@ static int guard_outputs(nst_guard *g, const nst_options *o,
  * SIGINT: the image so far is then the result), or -1 with a reason.
  * "wrote OUT" only once the result and the log are in place. */
 static int transfer(const nst_options *o, const nst_network *net,
-                    const pair_job *job, int side)
+                    const pair_job *job)
 {
-    nst_image content, style;
+    nst_image content;
+    job_styles styles;
     if (load_image(net, job->content, "content image", o->size, &content) !=
         0)
         return -1;
-    if (load_image(net, job->style, "style image", side, &style) != 0) {
+    const int w = content.w, h = content.h;
+    if (job_styles_load(o, net, job, w, h, &styles) != 0) {
         nst_image_free(&content);
         return -1;
     }
-    const int w = content.w, h = content.h;
     const nst_objective_spec spec = {
         .content_layers = net->content,
         .n_content = net->n_content,
@@ -108,11 +156,12 @@ static int transfer(const nst_options *o, const nst_network *net,
         .content_weight = o->content_weight,
         .style_weight = o->style_weight,
         .tv_weight = o->tv_weight,
+        .content_layer_weights = net->content_w,
+        .style_layer_weights = net->style_w,
     };
-    nst_objective *obj = nst_objective_create(&net->vgg, &spec, content.data,
-                                              h, w, style.data, style.h,
-                                              style.w);
-    nst_image_free(&style);
+    nst_objective *obj = nst_objective_create_styles(
+        &net->vgg, &spec, content.data, h, w, styles.target, styles.n);
+    job_styles_free(&styles);
     nst_run_log log;
     int done = -1, log_open = 0;
     if (!obj || (job->log && nst_run_log_open(&log, job->log) != 0))
@@ -195,23 +244,32 @@ int nst_run_single(const nst_options *o, const nst_kernels *k)
     char prefix[PATH_MAX];
     pair_job job = {.content = o->content,
                     .style = o->style,
+                    .styles = o->styles,
+                    .n_styles = o->n_styles,
                     .out = o->out,
                     .out_role = "--out",
                     .snap_prefix = prefix,
                     .log = o->log_path,
                     .label = ""};
-    int side = 0;
-    if (style_side(o, o->style, &side) != 0 ||
-        split_extension(o->out, prefix, sizeof prefix, &job.snap_ext) != 0)
+    if (split_extension(o->out, prefix, sizeof prefix, &job.snap_ext) != 0)
         return -1;
     nst_guard g = {0};
     int rc = nst_guard_input(&g, o->content, "content image") != 0 ||
-                     nst_guard_input(&g, o->style, "style image") != 0 ||
-                     nst_guard_input(&g, o->weights, "weights") != 0 ||
-                     guard_outputs(&g, o, &job) != 0 ||
-                     nst_guard_check(&g) != 0
+                     nst_guard_input(&g, o->weights, "weights") != 0
                  ? -1
                  : 0;
+    for (int i = 0; rc == 0 && i < o->n_styles; i++) {
+        int side;
+        rc = style_side(o, i, o->styles[i], &side) != 0 ||
+                     nst_guard_input(&g, o->styles[i], "style image") != 0 ||
+                     (o->n_masks && nst_guard_input(&g, o->style_masks[i],
+                                                    "style mask") != 0)
+                 ? -1
+                 : 0;
+    }
+    if (rc == 0 &&
+        (guard_outputs(&g, o, &job) != 0 || nst_guard_check(&g) != 0))
+        rc = -1;
     nst_guard_free(&g);
     if (rc != 0 || nst_atomic_probe(o->out) != 0 ||
         (o->log_path && nst_atomic_probe(o->log_path) != 0) ||
@@ -220,7 +278,7 @@ int nst_run_single(const nst_options *o, const nst_kernels *k)
     nst_network net;
     if (load_network(&net, o, k) != 0)
         return -1;
-    rc = transfer(o, &net, &job, side) < 0 ? -1 : interrupted_status();
+    rc = transfer(o, &net, &job) < 0 ? -1 : interrupted_status();
     nst_network_free(&net);
     return rc;
 }
@@ -256,6 +314,8 @@ static int pair_job_for(const nst_options *o, const nst_batch *b, int i,
         return -1;
     *job = (pair_job){.content = b->content[i / b->n_style],
                       .style = b->style[i % b->n_style],
+                      .styles = (const char *const *)&b->style[i % b->n_style],
+                      .n_styles = 1,
                       .out = p->out,
                       .out_role = "result",
                       .snap_prefix = p->prefix,
@@ -340,12 +400,12 @@ static int make_folder(const char *path, int *made)
  * pair failed before writing anything). */
 static int run_pair(const nst_options *o, const nst_network *net,
                     const nst_kernels *k, const pair_job *job,
-                    const pair_paths *p, int i, int side)
+                    const pair_paths *p, int i)
 {
     int made;
     if (make_folder(p->dir, &made) != 0)
         return -1;
-    int done = transfer(o, net, job, side);
+    int done = transfer(o, net, job);
     if (done >= 0 && nst_pair_info_write(p->info, i, job->content,
                                          job->style, o, k, done) == 0)
         return 0;
@@ -355,7 +415,7 @@ static int run_pair(const nst_options *o, const nst_network *net,
 }
 
 static int run_pairs(const nst_options *o, const nst_network *net,
-                     const nst_kernels *k, const nst_batch *b, int side,
+                     const nst_kernels *k, const nst_batch *b,
                      char **content_why, char **style_why)
 {
     const int pairs = nst_batch_pairs(b);
@@ -375,7 +435,7 @@ static int run_pairs(const nst_options *o, const nst_network *net,
                 return -1;
             out_ready = 1;
         }
-        if (run_pair(o, net, k, &job, &p, i, side) != 0) {
+        if (run_pair(o, net, k, &job, &p, i) != 0) {
             fprintf(stderr, "nst: %s (%s, %s) failed: %s\n", p.label,
                     job.content, job.style, nst_failure_reason());
             failed++;
@@ -409,7 +469,7 @@ int nst_run_batch(const nst_options *o, const nst_kernels *k)
         return -1;
     int side = 0, rc = -1;
     nst_network net;
-    if (style_side(o, o->data_dir, &side) != 0 || guard_batch(o, &b) != 0 ||
+    if (style_side(o, 0, o->data_dir, &side) != 0 || guard_batch(o, &b) != 0 ||
         load_network(&net, o, k) != 0) {
         nst_batch_free(&b);
         return -1;
@@ -422,7 +482,7 @@ int nst_run_batch(const nst_options *o, const nst_kernels *k)
         nst_fail("out of memory checking the images of %s", o->data_dir);
     else {
         report_skipped(&b, content_why, style_why);
-        rc = run_pairs(o, &net, k, &b, side, content_why, style_why);
+        rc = run_pairs(o, &net, k, &b, content_why, style_why);
     }
     free_reasons(content_why, b.n_content);
     free_reasons(style_why, b.n_style);

@@ -262,12 +262,6 @@ static double content_fn(const double *f, const void *p)
     return ref_content_loss(f, c->p, c->n);
 }
 
-static double style_fn(const double *f, const void *p)
-{
-    const loss_ctx *c = p;
-    return ref_style_loss(f, c->c, c->m, c->p);
-}
-
 static double tv_fn(const double *x, const void *p)
 {
     const loss_ctx *c = p;
@@ -318,69 +312,27 @@ END_TEST
  * float path: G rounds within ~m u |F|^2, D = G - A within ~1e-6 of its
  * entries (O(1) here), and (4 scale / c^2 m) D F sums c terms; 1e-4 of
  * the largest gradient entry leaves a wide margin over that and is still
- * far below any error in the formula. */
-START_TEST(style_loss)
-{
-    const nst_kernels *k = tu_isa_or_skip(_i);
-    if (!k)
-        return;
-    enum { C = 6, M = 11, N = C * M };
-    const double scale = 0.3;
-    tu_rng rng = {15};
-    float f[N], f2[N], a[C * C], g0[N], g[N], *gram = tu_nan_floats(C * C);
-    tu_fill(&rng, f, N, 0, 2);
-    tu_fill(&rng, f2, N, 0, 2);
-    tu_fill(&rng, g0, N, -1, 1);
-    memcpy(g, g0, sizeof g);
-    double *f2d = widened(f2, N), ad[C * C];
-    ref_gram(f2d, C, M, 1.0 / M, ad, NULL);
-    for (int i = 0; i < C * C; i++)
-        a[i] = (float)ad[i];
-    ref_widen(a, C * C, ad);
-    double *fd = widened(f, N);
-    const double want = ref_style_loss(fd, C, M, ad);
-    nst_kctx *kc = tu_kctx(k, 0);
-    double got, again;
-    ck_assert_int_eq(nst_style_loss(kc, f, C, M, a, gram, scale, g, &got), 0);
-    ck_assert_msg(fabs(got - want) <= 1e-4 * want,
-                  "%s style loss: expected %.12g got %.12g", k->name, want,
-                  got);
-    ck_assert_int_eq(
-        nst_style_loss(kc, f, C, M, a, gram, scale, NULL, &again), 0);
-    ck_assert_double_eq(again, got);
-    nst_kctx_free(kc);
-    float *d = added(g, g0, N, scale);
-    double gmax = 0;
-    for (int i = 0; i < N; i++)
-        gmax = fmax(gmax, fabs(d[i]));
-    const loss_ctx ctx = {ad, 0, C, M, 0, 0, NULL};
-    expect_gradient(k->name, "style loss", style_fn, &ctx, f, N, 1e-4, d, 0,
-                    1e-4 * gmax);
-    free(d);
-    free(fd);
-    free(f2d);
-    free(gram);
-}
-END_TEST
-
-/* The masked style loss on the same F, with a mask that has exact 0s and
- * 1s and fractions between, so masked-out columns must get no gradient.
- * The same arithmetic as the plain style loss plus F sqrt(m) and F m,
- * each one rounding of u |F|: the same tolerances hold. */
-static double masked_style_fn(const double *f, const void *p)
+ * far below any error in the formula.
+ *
+ * Masked: a mask with exact 0s and 1s and fractions between, so
+ * masked-out columns must get exactly nothing. The same arithmetic plus
+ * F sqrt(m) and F m, one rounding of u |F| each: the same tolerances
+ * hold. */
+static double style_fn(const double *f, const void *p)
 {
     const loss_ctx *c = p;
-    return ref_masked_style_loss(f, c->c, c->m, c->mask, c->p);
+    return c->mask ? ref_masked_style_loss(f, c->c, c->m, c->mask, c->p)
+                   : ref_style_loss(f, c->c, c->m, c->p);
 }
 
-START_TEST(masked_style_loss)
+static void check_style_loss(int isa, int masked)
 {
-    const nst_kernels *k = tu_isa_or_skip(_i);
+    const nst_kernels *k = tu_isa_or_skip(isa);
     if (!k)
         return;
     enum { C = 6, M = 11, N = C * M };
     const double scale = 0.3;
-    tu_rng rng = {17};
+    tu_rng rng = {masked ? 17 : 15};
     float f[N], f2[N], a[C * C], g0[N], g[N], mask[M], root[M];
     float *gram = tu_nan_floats(C * C), *fm = tu_nan_floats(N);
     tu_fill(&rng, f, N, 0, 2);
@@ -402,34 +354,50 @@ START_TEST(masked_style_loss)
         a[i] = (float)ad[i];
     ref_widen(a, C * C, ad);
     double *fd = widened(f, N);
-    const double want = ref_masked_style_loss(fd, C, M, maskd, ad);
+    const loss_ctx ctx = {ad, 0, C, M, 0, 0, masked ? maskd : NULL};
+    const double want = style_fn(fd, &ctx);
+    const char *what = masked ? "masked style loss" : "style loss";
     nst_kctx *kc = tu_kctx(k, 0);
     double got, again;
-    ck_assert_int_eq(nst_masked_style_loss(kc, f, C, M, mask, root, mask_sum,
-                                           a, gram, fm, scale, g, &got),
-                     0);
+    for (int pass = 0; pass < 2; pass++) { /* with the gradient, without */
+        float *gp = pass == 0 ? g : NULL;
+        double *out = pass == 0 ? &got : &again;
+        ck_assert_int_eq(masked ? nst_masked_style_loss(kc, f, C, M, mask,
+                                                        root, mask_sum, a,
+                                                        gram, fm, scale, gp,
+                                                        out)
+                                : nst_style_loss(kc, f, C, M, a, gram, scale,
+                                                 gp, out),
+                         0);
+    }
     ck_assert_msg(fabs(got - want) <= 1e-4 * want,
-                  "%s masked style loss: expected %.12g got %.12g", k->name,
-                  want, got);
-    ck_assert_int_eq(nst_masked_style_loss(kc, f, C, M, mask, root, mask_sum,
-                                           a, gram, fm, scale, NULL, &again),
-                     0);
+                  "%s %s: expected %.12g got %.12g", k->name, what, want, got);
     ck_assert_double_eq(again, got);
     nst_kctx_free(kc);
     float *d = added(g, g0, N, scale);
     double gmax = 0;
     for (int i = 0; i < N; i++)
         gmax = fmax(gmax, fabs(d[i]));
-    const loss_ctx ctx = {ad, 0, C, M, 0, 0, maskd};
-    expect_gradient(k->name, "masked style loss", masked_style_fn, &ctx, f,
-                    N, 1e-4, d, 0, 1e-4 * gmax);
-    for (int i = 0; i < C; i++) /* masked out: exactly nothing added */
+    expect_gradient(k->name, what, style_fn, &ctx, f, N, 1e-4, d, 0,
+                    1e-4 * gmax);
+    for (int i = 0; masked && i < C; i++) /* masked out: nothing added */
         ck_assert(g[i * M] == g0[i * M] && g[i * M + 5] == g0[i * M + 5]);
     free(d);
     free(fd);
     free(f2d);
     free(gram);
     free(fm);
+}
+
+START_TEST(style_loss)
+{
+    check_style_loss(_i, 0);
+}
+END_TEST
+
+START_TEST(masked_style_loss)
+{
+    check_style_loss(_i, 1);
 }
 END_TEST
 
