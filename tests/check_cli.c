@@ -906,7 +906,7 @@ static void style_run_init(style_run *r, const char *tag)
                         sizeof r->style2) != NULL);
 }
 
-/* Runs nst on the shared content at 32 pixels for 2 iterations from noise
+/* Runs nst on the shared content at 32 pixels for 1 iteration from noise
  * with the extra options, writing dir/tag.png and dir/tag.csv; the losses
  * text in buf. */
 static void run_logged(const style_run *r, const char *tag, const char *extra,
@@ -914,7 +914,7 @@ static void run_logged(const style_run *r, const char *tag, const char *extra,
 {
     char args[40000], err[4096], path[4200];
     snprintf(args, sizeof args,
-             "--content '%s' --weights '%s' --size 32 --iters 2 --init noise "
+             "--content '%s' --weights '%s' --size 32 --iters 1 --init noise "
              "--quiet --out '%s/%s.png' --log '%s/%s.csv' %s",
              content, weights, r->dir, tag, r->dir, tag, extra);
     ck_assert_msg(tu_nst(args, err, sizeof err) == 0, "%s: %s", extra, err);
