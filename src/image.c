@@ -5,6 +5,7 @@
 #include "image_check.h"
 #include "input_file.h"
 #include "png_write.h"
+#include "resample.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -14,7 +15,6 @@
 #include <strings.h>
 
 #include <stb_image.h>
-#include <stb_image_resize.h>
 #include <stb_image_write.h>
 
 #define JPEG_QUALITY 95
@@ -115,14 +115,12 @@ out:
     return rc;
 }
 
-/* The triangle filter is what PIL and torchvision call bilinear: plain
- * bilinear interpolation when enlarging, and when shrinking the triangle is
- * widened to the output pixel spacing, so every input pixel contributes
- * (antialiasing). Being non-negative it cannot ring or overshoot, so no
- * halos appear around edges and no values need clipping. Edges are clamped,
- * i.e. the border pixels are repeated rather than mixed with black. The
- * 8-bit values are filtered as stored, without converting sRGB to linear
- * light, again as those libraries do. */
+/* Catmull-Rom resampling (src/resample.c), then every value rounded to
+ * the nearest whole level and clamped to [0, 255]: the cubic's negative
+ * lobes overshoot sharp edges slightly, and a loaded image must stay a
+ * valid 8-bit one. Edges are clamped, i.e. the border pixels are repeated
+ * rather than mixed with black. The 8-bit values are filtered as stored,
+ * without converting sRGB to linear light, as common image libraries do. */
 int nst_image_resize(const nst_image *in, int w, int h, nst_image *out)
 {
     if (!valid_size(in->w, in->h)) {
@@ -132,22 +130,19 @@ int nst_image_resize(const nst_image *in, int w, int h, nst_image *out)
     }
     if (nst_image_alloc(out, w, h) != 0)
         return -1;
-    unsigned char *src = rgb8_from_planar(in);
-    unsigned char *dst = malloc((size_t)3 * (size_t)w * (size_t)h);
-    int ok = src && dst &&
-             stbir_resize_uint8_generic(src, in->w, in->h, 0, dst, w, h, 0, 3,
-                                        STBIR_ALPHA_CHANNEL_NONE, 0,
-                                        STBIR_EDGE_CLAMP, STBIR_FILTER_TRIANGLE,
-                                        STBIR_COLORSPACE_LINEAR, NULL);
-    if (ok)
-        planar_from_rgb8(out, dst);
-    else {
+    if (nst_resample(in->data, in->w, in->h, 3, out->data, w, h) != 0) {
         nst_image_free(out);
-        nst_fail("out of memory resizing %dx%d to %dx%d", in->w, in->h, w, h);
+        return -1;
     }
-    free(src);
-    free(dst);
-    return ok ? 0 : -1;
+    /* NaN fails v > 0 and becomes 0. */
+    float *d = out->data;
+    const size_t n = (size_t)3 * (size_t)w * (size_t)h;
+    for (size_t i = 0; i < n; i++) {
+        float v = d[i] > 0.0f ? d[i] : 0.0f;
+        v = v < 255.0f ? v : 255.0f;
+        d[i] = (float)(int)(v + 0.5f);
+    }
+    return 0;
 }
 
 void nst_image_fit_size(int w, int h, int longest, int *fw, int *fh)

@@ -24,9 +24,9 @@ int nst_image_alloc(nst_image *img, int w, int h);
 
 void nst_image_free(nst_image *img);
 
-/* Resamples in to w x h with a proper filter (no aliasing when shrinking).
- * Works in 8-bit sRGB values like common image libraries; the result is
- * rounded to whole values. */
+/* Resamples in to w x h with a Catmull-Rom filter, antialiased when
+ * shrinking (src/resample.h). Works in 8-bit sRGB values like common image
+ * libraries; the result is rounded to whole values in [0, 255]. */
 int nst_image_resize(const nst_image *in, int w, int h, nst_image *out);
 
 /* The size whose longer side is `longest`, aspect ratio kept (rounded, at

@@ -1,10 +1,15 @@
 /* The program: parses the command line (cli.c), finds the weights, runs. */
-#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "cli.h"
 #include "config.h"
+#ifdef _OPENMP
+#include <omp.h>
+#else /* built without threads: --threads has nothing to set */
+static int omp_get_max_threads(void) { return 1; }
+static void omp_set_num_threads(int n) { (void)n; }
+#endif
 #include "error.h"
 #include "nst.h"
 

@@ -8,7 +8,7 @@
 #ifndef NST_VGG_H
 #define NST_VGG_H
 
-#include "../simd/simd.h"
+#include "simd.h"
 
 #define NST_VGG_MAX_LAYERS 16
 

@@ -36,6 +36,16 @@ static void find_data(void)
                           sizeof style);
 }
 
+/* The image at path loads and is w x h. */
+static void assert_image_size(const char *path, int w, int h)
+{
+    nst_image img;
+    ck_assert_msg(nst_image_load(path, &img) == 0, "%s", nst_failure_reason());
+    ck_assert_int_eq(img.w, w);
+    ck_assert_int_eq(img.h, h);
+    nst_image_free(&img);
+}
+
 START_TEST(help_explains_every_option)
 {
     char err[4096], out[4096], cmd[8192];
@@ -99,11 +109,8 @@ START_TEST(single_pair_runs_and_logs)
              content, style, weights, out, log);
     ck_assert_msg(tu_nst(args, err, sizeof err) == 0, "%s", err);
     ck_assert_str_eq(err, "");
+    assert_image_size(out, 48, 36); /* 1024x768 fitted to 48 */
     nst_image img;
-    ck_assert_int_eq(nst_image_load(out, &img), 0);
-    ck_assert_int_eq(img.w, 48); /* 1024x768 fitted to 48 */
-    ck_assert_int_eq(img.h, 36);
-    nst_image_free(&img);
     ck_assert_int_eq(nst_image_load(snap, &img), 0);
     nst_image_free(&img);
     double rows[8][6];
@@ -117,6 +124,24 @@ START_TEST(single_pair_runs_and_logs)
     ck_assert_double_eq(rows[0][2], 0.0); /* starts at the content image */
     ck_assert_msg(rows[4][1] < rows[0][1], "loss did not fall: %g -> %g",
                   rows[0][1], rows[4][1]);
+}
+END_TEST
+
+START_TEST(size_700_from_a_1024_image)
+{
+    /* 1024 -> 700 is a ratio an earlier resampler aborted on. Only the
+     * first layer is used, so the network's work stays small. */
+    char dir[4096], args[16384], err[4096], out[4200];
+    tu_tmpdir("cli_size_700", dir, sizeof dir);
+    snprintf(out, sizeof out, "%s/result.png", dir);
+    snprintf(args, sizeof args,
+             "--content '%s' --style '%s' --weights '%s' --out '%s' --size 700 "
+             "--iters 0 --content-layers relu1_1 --style-layers relu1_1 "
+             "--quiet",
+             content, style, weights, out);
+    ck_assert_msg(tu_nst(args, err, sizeof err) == 0, "%s", err);
+    ck_assert_str_eq(err, "");
+    assert_image_size(out, 700, 525); /* 1024x768 fitted to 700 */
 }
 END_TEST
 
@@ -1063,6 +1088,7 @@ int main(void)
         tcase_set_timeout(tc, 600);
         tcase_add_test(tc, help_explains_every_option);
         tcase_add_test(tc, single_pair_runs_and_logs);
+        tcase_add_test(tc, size_700_from_a_1024_image);
         tcase_add_test(tc, same_seed_same_bytes_any_threads);
         tcase_add_test(tc, batch_pairs_every_content_with_every_style);
         tcase_add_test(tc, bad_inputs_fail_cleanly);
