@@ -289,7 +289,7 @@ static int iteration(const char *isa, int threads, int size, int iters,
     for (int i = 0; i < NSTYLE; i++)
         style_layers[i] = nst_vgg_find(&net, style_names[i]);
     const nst_objective_spec spec = {&content_layer, 1, style_layers, NSTYLE,
-                                     1.0, 0.01, 0.1};
+                                     1.0, 0.01, 0.1, NULL, NULL};
     unsigned seed = 3;
     float *content = random_image(size, &seed), *style = random_image(size, &seed);
     float *x = random_image(size, &seed), *grad = random_image(size, &seed);

@@ -74,7 +74,8 @@ static int problem_load(problem *p, int size)
                                         "relu2_2", "relu3_1", "relu3_2",
                                         "relu3_3"};
     static const int style[7] = {0, 1, 2, 3, 4, 5, 6}, content[1] = {6};
-    const nst_objective_spec spec = {content, 1, style, 7, 1.0, 1e-2, 1e-1};
+    const nst_objective_spec spec = {content, 1, style, 7, 1.0, 1e-2, 1e-1,
+                                     NULL, NULL};
     char buf[4096];
     const char *weights = nst_find_weights(NULL, buf, sizeof buf);
     if (!weights)

@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
+#include "layer_list.h"
+
 void nst_cli_usage(FILE *to)
 {
     nst_options d;
@@ -23,7 +26,13 @@ void nst_cli_usage(FILE *to)
 "\n"
 "Inputs and outputs:\n"
 "  --content FILE        photo whose layout is kept (JPEG, PNG, BMP or TGA)\n"
-"  --style FILE          painting whose textures are taken\n"
+"  --style FILE          painting whose textures are taken; repeat it to\n"
+"                        blend several styles (not with --data)\n"
+"  --style-blend W,W,... one weight per --style, in order, normalised to sum\n"
+"                        1 (default: equal); each weights its style's loss\n"
+"  --style-mask FILE     one per --style, in order: grayscale image, 0..255\n"
+"                        read as 0..1, resized to the content image; that\n"
+"                        style's Gram is taken over the masked region only\n"
 "  --out FILE            result, .png or .jpg; written only when complete\n"
 "  --data DIR            batch: pair every content_* with every style_* image\n"
 "                        in DIR (sorted by name); pair i goes to OUTDIR/gen_i/\n"
@@ -55,8 +64,9 @@ void nst_cli_usage(FILE *to)
 "Images and network:\n"
 "  --size N              longest side of the content image in pixels\n"
 "                        (default %d; resized with a filter when needed)\n"
-"  --style-scale X       style image's longest side = content's times X\n"
-"                        (default %g)\n"
+"  --style-scale X[,X..] style image's longest side = content's times X\n"
+"                        (default %g); one value for all styles or one\n"
+"                        per --style\n"
 "  --pool avg|max        pooling between blocks (default avg)\n"
 "  --preserve-colors none|luminance|histogram\n"
 "                        keep the content's colours (default none):\n"
@@ -65,9 +75,11 @@ void nst_cli_usage(FILE *to)
 "                        the style's colour mean and covariance to the\n"
 "                        content's before the run\n"
 "  --content-layers L    comma list of ReLU layers for the content loss,\n"
-"                        summed (default %s)\n"
-"  --style-layers L      comma list of layers for the style loss, weighted\n"
-"                        equally (default:\n"
+"                        summed (default %s); name:W weights a layer\n"
+"                        (default 1), e.g. relu2_2:0.5,relu3_3\n"
+"  --style-layers L      comma list of layers for the style loss; name:W\n"
+"                        weights a layer (default 1), the weights then\n"
+"                        normalised to sum 1 (default:\n"
 "                        %s)\n"
 "\n"
 "Running:\n"
@@ -132,7 +144,8 @@ enum {
     OPT_CONTENT = 256, OPT_STYLE, OPT_OUT, OPT_DATA, OPT_WEIGHTS, OPT_ITERS,
     OPT_LR, OPT_CW, OPT_SW, OPT_TVW, OPT_SIZE, OPT_STYLE_SCALE, OPT_INIT,
     OPT_SEED, OPT_POOL, OPT_CL, OPT_SL, OPT_THREADS, OPT_SAVE_EVERY, OPT_LOG,
-    OPT_QUIET, OPT_HELP, OPT_VERSION, OPT_PRESERVE_COLORS, OPT_QUALITY
+    OPT_QUIET, OPT_HELP, OPT_VERSION, OPT_PRESERVE_COLORS, OPT_QUALITY,
+    OPT_STYLE_BLEND, OPT_STYLE_MASK
 };
 
 static const struct option long_options[] = {
@@ -148,6 +161,8 @@ static const struct option long_options[] = {
     {"tv-weight", required_argument, NULL, OPT_TVW},
     {"size", required_argument, NULL, OPT_SIZE},
     {"style-scale", required_argument, NULL, OPT_STYLE_SCALE},
+    {"style-blend", required_argument, NULL, OPT_STYLE_BLEND},
+    {"style-mask", required_argument, NULL, OPT_STYLE_MASK},
     {"init", required_argument, NULL, OPT_INIT},
     {"seed", required_argument, NULL, OPT_SEED},
     {"pool", required_argument, NULL, OPT_POOL},
@@ -196,9 +211,77 @@ static double *real_option(int opt, nst_options *o, double *lo, double *hi)
     case OPT_CW: *lo = 0; *hi = 1e30; return &o->content_weight;
     case OPT_SW: *lo = 0; *hi = 1e30; return &o->style_weight;
     case OPT_TVW: *lo = 0; *hi = 1e30; return &o->tv_weight;
-    case OPT_STYLE_SCALE: *lo = 0.01; *hi = 100; return &o->style_scale;
     default: return NULL;
     }
+}
+
+/* A comma list of numbers in [lo, hi], at most NST_MAX_STYLES, into v;
+ * the count, or -1 with msg naming the option and the bad value. */
+static int parse_list(const char *s, const char *option, double lo,
+                      double hi, double *v, char *msg, size_t size)
+{
+    char item[64];
+    int n = 0;
+    for (;;) {
+        const size_t len = strcspn(s, ",");
+        if (n == NST_MAX_STYLES) {
+            usage_error(msg, size, "%s: more than %d values", option,
+                        NST_MAX_STYLES);
+            return -1;
+        }
+        snprintf(item, sizeof item, "%.*s", (int)len, s);
+        if (len >= sizeof item || parse_double(item, lo, hi, &v[n])) {
+            usage_error(msg, size, "%s: '%.*s' is not a number from %g to %g",
+                        option, (int)len, s, lo, hi);
+            return -1;
+        }
+        n++;
+        if (!s[len])
+            return n;
+        s += len + 1;
+    }
+}
+
+/* The per-style options agree with the styles given. */
+static nst_cli_status check_styles(const nst_options *o, char *msg,
+                                   size_t size)
+{
+    if (o->data_dir && (o->n_blend || o->n_masks || o->n_scales > 1))
+        return usage_error(msg, size, "--data pairs one style at a time: "
+                                      "--style-blend, --style-mask and a list "
+                                      "of --style-scale need --style");
+    if (o->data_dir)
+        return NST_CLI_RUN;
+    if (o->n_blend && o->n_blend != o->n_styles)
+        return usage_error(msg, size, "--style-blend: %d weights for %d "
+                                      "--style images",
+                           o->n_blend, o->n_styles);
+    double sum = 0;
+    for (int i = 0; i < o->n_blend; i++)
+        sum += o->style_blend[i];
+    if (o->n_blend && !(sum > 0))
+        return usage_error(msg, size, "--style-blend: the weights sum to 0");
+    if (o->n_scales > 1 && o->n_scales != o->n_styles)
+        return usage_error(msg, size, "--style-scale: %d values for %d "
+                                      "--style images (give one, or one each)",
+                           o->n_scales, o->n_styles);
+    if (o->n_masks && o->n_masks != o->n_styles)
+        return usage_error(msg, size, "--style-mask: %d masks for %d --style "
+                                      "images (give one each, in order)",
+                           o->n_masks, o->n_styles);
+    return NST_CLI_RUN;
+}
+
+/* --content-layers and --style-layers parse (their names are checked
+ * against the network when it is loaded). */
+static nst_cli_status check_layers(const nst_options *o, char *msg,
+                                   size_t size)
+{
+    nst_layer_list list;
+    if (nst_layer_list_parse(o->content_layers, "--content-layers", &list) ||
+        nst_layer_list_parse(o->style_layers, "--style-layers", &list))
+        return usage_error(msg, size, "%s", nst_failure_reason());
+    return NST_CLI_RUN;
 }
 
 static nst_cli_status check_inputs(const nst_options *o, char *msg,
@@ -257,7 +340,31 @@ nst_cli_status nst_cli_parse(int argc, char **argv, nst_cli *cli, char *msg,
         }
         switch (opt) {
         case OPT_CONTENT: o->content = optarg; break;
-        case OPT_STYLE: o->style = optarg; break;
+        case OPT_STYLE:
+            if (o->n_styles == NST_MAX_STYLES)
+                return usage_error(msg, size, "--style: more than %d styles",
+                                   NST_MAX_STYLES);
+            o->styles[o->n_styles++] = optarg;
+            o->style = o->styles[0];
+            break;
+        case OPT_STYLE_MASK:
+            if (o->n_masks == NST_MAX_STYLES)
+                return usage_error(msg, size, "--style-mask: more than %d "
+                                              "masks",
+                                   NST_MAX_STYLES);
+            o->style_masks[o->n_masks++] = optarg;
+            break;
+        case OPT_STYLE_BLEND:
+            if ((o->n_blend = parse_list(optarg, "--style-blend", 0, 1e30,
+                                         o->style_blend, msg, size)) < 0)
+                return NST_CLI_USAGE_ERROR;
+            break;
+        case OPT_STYLE_SCALE:
+            if ((o->n_scales = parse_list(optarg, "--style-scale", 0.01, 100,
+                                          o->style_scales, msg, size)) < 0)
+                return NST_CLI_USAGE_ERROR;
+            o->style_scale = o->style_scales[0];
+            break;
         case OPT_OUT: o->out = optarg; break;
         case OPT_DATA: o->data_dir = optarg; break;
         case OPT_WEIGHTS: o->weights = optarg; break;
@@ -313,5 +420,10 @@ nst_cli_status nst_cli_parse(int argc, char **argv, nst_cli *cli, char *msg,
     o->quality = (int)whole[5];
     if (version)
         return NST_CLI_VERSION;
-    return check_inputs(o, msg, size);
+    nst_cli_status st = check_inputs(o, msg, size);
+    if (st == NST_CLI_RUN)
+        st = check_styles(o, msg, size);
+    if (st == NST_CLI_RUN)
+        st = check_layers(o, msg, size);
+    return st;
 }

@@ -19,23 +19,29 @@ double nst_content_loss(const float *f, const float *p, size_t n,
     return sum / (double)n;
 }
 
-int nst_gram(nst_kctx *ctx, const float *f, int c, int m, float *gram)
+/* G = scale F F^T with the kernels of ctx. */
+static int gram_scaled(nst_kctx *ctx, const float *f, int c, int m,
+                       double scale, float *gram)
 {
     const nst_kernels *k = nst_kctx_kernels(ctx);
-    if (k->gram(ctx, f, c, m, (float)(1.0 / m), gram) != 0)
+    if (k->gram(ctx, f, c, m, (float)scale, gram) != 0)
         return nst_fail("out of memory for the %s kernels' workspace (Gram "
                         "matrix of %d channels)",
                         k->name, c);
     return 0;
 }
 
-int nst_style_loss(nst_kctx *ctx, const float *f, int c, int m,
-                   const float *a, float *gram, double scale, float *g,
-                   double *loss)
+int nst_gram(nst_kctx *ctx, const float *f, int c, int m, float *gram)
+{
+    return gram_scaled(ctx, f, c, m, 1.0 / m, gram);
+}
+
+/* sum((G - A)^2) / c^2 and, when g is not NULL, g += s D F with
+ * D = G - A (left in gram). */
+static double gram_distance(nst_kctx *ctx, const float *f, int c, int m,
+                            const float *a, float *gram, double s, float *g)
 {
     const size_t cc = (size_t)c * (size_t)c;
-    if (nst_gram(ctx, f, c, m, gram) != 0)
-        return -1;
     double sum = 0;
     for (size_t i = 0; i < cc; i++) {
         const double d = (double)gram[i] - (double)a[i];
@@ -45,10 +51,41 @@ int nst_style_loss(nst_kctx *ctx, const float *f, int c, int m,
         /* gram becomes D = G - A, exactly symmetric as G and A are. */
         for (size_t i = 0; i < cc; i++)
             gram[i] -= a[i];
-        nst_kctx_kernels(ctx)->gram_backward(
-            ctx, gram, f, c, m, (float)(4 * scale / ((double)cc * m)), g);
+        nst_kctx_kernels(ctx)->gram_backward(ctx, gram, f, c, m, (float)s, g);
     }
-    *loss = sum / (double)cc;
+    return sum / (double)cc;
+}
+
+int nst_style_loss(nst_kctx *ctx, const float *f, int c, int m,
+                   const float *a, float *gram, double scale, float *g,
+                   double *loss)
+{
+    if (nst_gram(ctx, f, c, m, gram) != 0)
+        return -1;
+    *loss = gram_distance(ctx, f, c, m, a, gram,
+                          4 * scale / ((double)c * c * m), g);
+    return 0;
+}
+
+int nst_masked_style_loss(nst_kctx *ctx, const float *f, int c, int m,
+                          const float *mask, const float *root,
+                          double mask_sum, const float *a, float *gram,
+                          float *fm, double scale, float *g, double *loss)
+{
+    /* G = (F diag(root)) (F diag(root))^T / sum(mask), with the Gram
+     * kernel; the gradient's F diag(mask) then goes through the Gram
+     * backward kernel in place of F. */
+    for (int i = 0; i < c; i++)
+        for (int j = 0; j < m; j++)
+            fm[(size_t)i * m + j] = f[(size_t)i * m + j] * root[j];
+    if (gram_scaled(ctx, fm, c, m, 1.0 / mask_sum, gram) != 0)
+        return -1;
+    if (g)
+        for (int i = 0; i < c; i++)
+            for (int j = 0; j < m; j++)
+                fm[(size_t)i * m + j] = f[(size_t)i * m + j] * mask[j];
+    *loss = gram_distance(ctx, fm, c, m, a, gram,
+                          4 * scale / ((double)c * c * mask_sum), g);
     return 0;
 }
 

@@ -24,6 +24,16 @@ int nst_style_loss(nst_kctx *ctx, const float *f, int c, int m,
                    const float *a, float *gram, double scale, float *g,
                    double *loss);
 
+/* The style loss over a region: G = F diag(mask) F^T / sum(mask) and
+ * *loss = L = mean((G - A)^2) over the c*c entries, for F c x m, mask m
+ * weights in [0, 1] with a positive sum and root[k] = sqrt(mask[k]).
+ * dL/dF = 4 (G - A) F diag(mask) / (c^2 sum(mask)). gram is c x c scratch,
+ * fm c x m scratch. 0, or -1 with a failure reason (as nst_gram). */
+int nst_masked_style_loss(nst_kctx *ctx, const float *f, int c, int m,
+                          const float *mask, const float *root,
+                          double mask_sum, const float *a, float *gram,
+                          float *fm, double scale, float *g, double *loss);
+
 /* Total variation of x (c x h x w): L = (1/(c h w)) * sum over pixels of
  * (x[i+1][j] - x[i][j])^2 + (x[i][j+1] - x[i][j])^2, pairs inside the
  * image only. */

@@ -4,24 +4,21 @@
 #include <string.h>
 
 #include "error.h"
+#include "layer_list.h"
 
-/* Splits a comma-separated list of layer names into names[] (pointing
- * into buf). */
-static int split_names(const char *list, const char *option, char *buf,
-                       size_t size, const char **names, int *n)
+/* The layers of list as indices into net, with their weights. */
+static int find_layers(const nst_vgg *net, const nst_layer_list *list,
+                       const char *option, int *idx, double *weight)
 {
-    if (snprintf(buf, size, "%s", list) >= (int)size)
-        return nst_fail("%s: list too long", option);
-    *n = 0;
-    for (char *save, *tok = strtok_r(buf, ", ", &save); tok;
-         tok = strtok_r(NULL, ", ", &save)) {
-        if (*n == NST_VGG_MAX_LAYERS)
-            return nst_fail("%s: more than %d layers", option,
-                            NST_VGG_MAX_LAYERS);
-        names[(*n)++] = tok;
+    for (int i = 0; i < list->n; i++) {
+        if ((idx[i] = nst_vgg_find(net, list->name[i])) < 0)
+            return -1;
+        for (int j = 0; j < i; j++)
+            if (idx[j] == idx[i])
+                return nst_fail("%s: %s and %s are the same layer", option,
+                                list->name[j], list->name[i]);
+        weight[i] = list->weight[i];
     }
-    if (*n == 0)
-        return nst_fail("%s: no layer named", option);
     return 0;
 }
 
@@ -29,26 +26,25 @@ int nst_network_load(nst_network *net, const char *weights,
                      const char *content_layers, const char *style_layers,
                      nst_pool pool, const nst_kernels *k)
 {
-    char cbuf[512], sbuf[512];
+    nst_layer_list c, s;
     const char *names[2 * NST_VGG_MAX_LAYERS];
-    if (split_names(content_layers, "--content-layers", cbuf, sizeof cbuf,
-                    names, &net->n_content) != 0 ||
-        split_names(style_layers, "--style-layers", sbuf, sizeof sbuf,
-                    names + net->n_content, &net->n_style) != 0)
+    if (nst_layer_list_parse(content_layers, "--content-layers", &c) != 0 ||
+        nst_layer_list_parse(style_layers, "--style-layers", &s) != 0)
         return -1;
-    const int n_names = net->n_content + net->n_style;
-    if (nst_vgg_load(&net->vgg, weights, names, n_names, pool, k) != 0)
+    for (int i = 0; i < c.n; i++)
+        names[i] = c.name[i];
+    for (int i = 0; i < s.n; i++)
+        names[c.n + i] = s.name[i];
+    if (nst_vgg_load(&net->vgg, weights, names, c.n + s.n, pool, k) != 0)
         return -1;
-    for (int i = 0; i < n_names; i++) {
-        int idx = nst_vgg_find(&net->vgg, names[i]);
-        if (idx < 0) {
-            nst_vgg_free(&net->vgg);
-            return -1;
-        }
-        if (i < net->n_content)
-            net->content[i] = idx;
-        else
-            net->style[i - net->n_content] = idx;
+    net->n_content = c.n;
+    net->n_style = s.n;
+    if (find_layers(&net->vgg, &c, "--content-layers", net->content,
+                    net->content_w) != 0 ||
+        find_layers(&net->vgg, &s, "--style-layers", net->style,
+                    net->style_w) != 0) {
+        nst_vgg_free(&net->vgg);
+        return -1;
     }
     return 0;
 }

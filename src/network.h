@@ -1,5 +1,6 @@
 /* The VGG network a run uses: loaded up to the deepest layer that
- * --content-layers and --style-layers name, with those layers as indices. */
+ * --content-layers and --style-layers name, with those layers as indices
+ * and their weights (1 where the option gives none). */
 #ifndef NST_NETWORK_H
 #define NST_NETWORK_H
 
@@ -9,10 +10,12 @@ typedef struct nst_network {
     nst_vgg vgg;
     int content[NST_VGG_MAX_LAYERS], n_content;
     int style[NST_VGG_MAX_LAYERS], n_style;
+    double content_w[NST_VGG_MAX_LAYERS], style_w[NST_VGG_MAX_LAYERS];
 } nst_network;
 
-/* content_layers, style_layers: comma-separated names. -1 with a failure
- * reason naming the option or the weights file. */
+/* content_layers, style_layers: "name[:weight],..." (layer_list.h). -1
+ * with a failure
+ * reason naming the option, the layer or the weights file. */
 int nst_network_load(nst_network *net, const char *weights,
                      const char *content_layers, const char *style_layers,
                      nst_pool pool, const nst_kernels *k);

@@ -11,6 +11,9 @@
 #include "vgg.h"
 #include "weights_path.h"
 
+/* Most --style images of one run. */
+enum { NST_MAX_STYLES = 8 };
+
 typedef struct nst_options {
     /* Single pair: content, style, out (an image file). Batch: data_dir,
      * out (a folder that receives gen_0, gen_1, ...; NULL: data_dir
@@ -29,7 +32,18 @@ typedef struct nst_options {
     int quality;           /* JPEG quality of the images written */
     uint64_t seed;
     nst_pool pool;
-    const char *content_layers, *style_layers; /* comma-separated names */
+    const char *content_layers, *style_layers; /* "name[:weight],..." */
+    /* Single pair: every --style in order (style is styles[0]), their
+     * blend weights (n_blend 0: equal), longest-side scales (n_scales 1:
+     * style_scale for all) and masks (n_masks 0: none). */
+    const char *styles[NST_MAX_STYLES];
+    int n_styles;
+    double style_blend[NST_MAX_STYLES];
+    int n_blend;
+    double style_scales[NST_MAX_STYLES];
+    int n_scales;
+    const char *style_masks[NST_MAX_STYLES];
+    int n_masks;
     int save_every; /* snapshot every K iterations; 0: none */
     const char *log_path; /* CSV of the losses; NULL: none */
     int quiet;

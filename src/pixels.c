@@ -25,43 +25,58 @@ int nst_pixels_load_picture(const char *path, int longest, nst_image *img)
     return rc;
 }
 
+void nst_pixels_free_styles(nst_pair_pixels *p)
+{
+    for (int i = 0; i < p->n_styles; i++)
+        nst_image_free(&p->style[i]);
+    p->n_styles = 0;
+}
+
 void nst_pixels_free_pair(nst_pair_pixels *p)
 {
     nst_image_free(&p->content);
-    nst_image_free(&p->style);
+    nst_pixels_free_styles(p);
     nst_image_free(&p->chroma);
 }
 
-/* --preserve-colors on the two pictures ([0, 255]). */
+/* --preserve-colors on the pictures ([0, 255]). */
 static int prepare_colors(nst_pair_pixels *p, nst_colors colors)
 {
-    nst_image *c = &p->content, *s = &p->style;
+    nst_image *c = &p->content;
     if (colors == NST_COLORS_HISTOGRAM)
-        nst_color_match_histogram(s, c);
+        for (int i = 0; i < p->n_styles; i++)
+            nst_color_match_histogram(&p->style[i], c);
     if (colors != NST_COLORS_LUMINANCE)
         return 0;
     if (nst_image_alloc(&p->chroma, c->w, c->h) != 0)
         return -1;
     memcpy(p->chroma.data, c->data, (size_t)3 * c->w * c->h * sizeof *c->data);
     nst_color_to_luminance(c);
-    nst_color_to_luminance(s);
-    nst_color_match_luminance(s, c);
+    for (int i = 0; i < p->n_styles; i++) {
+        nst_color_to_luminance(&p->style[i]);
+        nst_color_match_luminance(&p->style[i], c);
+    }
     return 0;
 }
 
 int nst_pixels_load_pair(const char *content, int content_side,
-                         const char *style, int style_side, nst_colors colors,
+                         const char *const *styles, const int *style_sides,
+                         int n_styles, nst_colors colors,
                          nst_pair_pixels *p)
 {
     *p = (nst_pair_pixels){0};
-    if (nst_pixels_load_picture(content, content_side, &p->content) != 0 ||
-        nst_pixels_load_picture(style, style_side, &p->style) != 0 ||
-        prepare_colors(p, colors) != 0) {
+    int rc = nst_pixels_load_picture(content, content_side, &p->content);
+    for (int i = 0; rc == 0 && i < n_styles; i++) {
+        p->n_styles = i + 1;
+        rc = nst_pixels_load_picture(styles[i], style_sides[i], &p->style[i]);
+    }
+    if (rc != 0 || prepare_colors(p, colors) != 0) {
         nst_pixels_free_pair(p);
         return -1;
     }
     shift_by_mean(p->content.data, p->content.w, p->content.h, -1);
-    shift_by_mean(p->style.data, p->style.w, p->style.h, -1);
+    for (int i = 0; i < n_styles; i++)
+        shift_by_mean(p->style[i].data, p->style[i].w, p->style[i].h, -1);
     return 0;
 }
 

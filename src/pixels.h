@@ -8,29 +8,37 @@
 
 #include "color.h"
 #include "image.h"
+#include "nst.h"
 
 /* Loads path and resizes it so its longer side is `longest`; values in
  * [0, 255] (no mean subtracted). -1 with a failure reason naming the
  * file. */
 int nst_pixels_load_picture(const char *path, int longest, nst_image *img);
 
-/* The two images of a transfer as the objective takes them (mean
- * subtracted), and what results are coloured with. */
+/* The images of a transfer as the objective takes them (mean subtracted),
+ * and what results are coloured with. */
 typedef struct nst_pair_pixels {
-    nst_image content, style;
+    nst_image content;
+    int n_styles;
+    nst_image style[NST_MAX_STYLES];
     /* NST_COLORS_LUMINANCE: the content's own colours in [0, 255], which
      * results take their chroma from (nst_picture); else empty. */
     nst_image chroma;
 } nst_pair_pixels;
 
-/* Loads the content (longest side content_side) and the style
- * (style_side) and applies colors: histogram matches the style's colours
- * to the content's; luminance makes both grey (the style's luminance
- * matched to the content's mean and spread) and keeps the content's
- * colours in p->chroma. -1 with a failure reason naming the file. */
+/* Loads the content (longest side content_side) and the n_styles styles
+ * (style i's longest side style_sides[i]), mean subtracted, and applies
+ * colors: histogram matches each style's colours to the content's;
+ * luminance makes them all grey (each style's luminance matched to the
+ * content's mean and spread) and keeps the content's colours in
+ * p->chroma. -1 with a failure reason naming the file. */
 int nst_pixels_load_pair(const char *content, int content_side,
-                         const char *style, int style_side, nst_colors colors,
+                         const char *const *styles, const int *style_sides,
+                         int n_styles, nst_colors colors,
                          nst_pair_pixels *p);
+
+/* Frees the styles alone (the objective keeps what it needs of them). */
+void nst_pixels_free_styles(nst_pair_pixels *p);
 
 void nst_pixels_free_pair(nst_pair_pixels *p);
 

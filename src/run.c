@@ -19,12 +19,15 @@
 #include "pixels.h"
 #include "progress.h"
 #include "run_log.h"
+#include "style_mask.h"
 
 #define MAX_STYLE_SIDE 4096
 
 /* Where one pair's results go. */
 typedef struct pair_job {
-    const char *content, *style;
+    const char *content, *style; /* style: the first of styles */
+    const char *const *styles;   /* n_styles, in the order of the options */
+    int n_styles;
     const char *out;         /* the final image */
     const char *out_role;    /* what the user calls it, for errors */
     const char *snap_prefix; /* snapshots: <prefix><iter>.<ext> */
@@ -33,15 +36,17 @@ typedef struct pair_job {
     const char *label;       /* for progress lines */
 } pair_job;
 
-/* The style image's longest side: the content's (--size) times
- * --style-scale. */
-static int style_side(const nst_options *o, const char *name, int *side)
+/* Style i's longest side: the content's (--size) times its --style-scale
+ * (the one value for all, or its own in the list). */
+static int style_side(const nst_options *o, int i, const char *name,
+                      int *side)
 {
-    const double s = round(o->size * o->style_scale);
+    const double scale = o->n_scales > 1 ? o->style_scales[i] : o->style_scale;
+    const double s = round(o->size * scale);
     if (s < 1 || s > MAX_STYLE_SIDE)
         return nst_fail("%s: --style-scale %g makes it %.0f pixels on its "
                         "longest side (1 to %d allowed)",
-                        name, o->style_scale, s, MAX_STYLE_SIDE);
+                        name, scale, s, MAX_STYLE_SIDE);
     *side = (int)s;
     return 0;
 }
@@ -107,6 +112,48 @@ static int guard_init(nst_guard *g, const nst_options *o)
                         : 0;
 }
 
+/* A job's styles as the objective takes them: each image (loaded at its
+ * own --style-scale with the content, nst_pixels_load_pair), with its
+ * --style-blend weight and its --style-mask at the content's size. */
+typedef struct job_styles {
+    int n;
+    float *mask[NST_MAX_STYLES];
+    nst_style_target target[NST_MAX_STYLES];
+} job_styles;
+
+static void job_styles_free(job_styles *s)
+{
+    for (int i = 0; i < s->n; i++)
+        free(s->mask[i]);
+    s->n = 0;
+}
+
+/* The targets of px's styles, each checked against the network, with its
+ * weight and mask. -1 with a failure reason naming the file (s then holds
+ * nothing). */
+static int job_styles_make(const nst_options *o, const nst_network *net,
+                           const pair_job *job, const nst_pair_pixels *px,
+                           job_styles *s)
+{
+    *s = (job_styles){0};
+    for (int i = 0; i < job->n_styles; i++) {
+        const nst_image *img = &px->style[i];
+        s->n = i + 1;
+        if (fits(net, job->styles[i], "style image", img) != 0 ||
+            (o->n_masks &&
+             !(s->mask[i] = nst_style_mask_load(o->style_masks[i],
+                                                px->content.w,
+                                                px->content.h)))) {
+            job_styles_free(s);
+            return -1;
+        }
+        s->target[i] = (nst_style_target){
+            img->data, img->h, img->w, o->n_blend ? o->style_blend[i] : 1,
+            s->mask[i]};
+    }
+    return 0;
+}
+
 /* Every file the job writes, for the guard. */
 static int guard_outputs(nst_guard *g, const nst_options *o,
                          const pair_job *job)
@@ -129,18 +176,23 @@ static int guard_outputs(nst_guard *g, const nst_options *o,
  * SIGINT: the image so far is then the result), or -1 with a reason.
  * "wrote OUT" only once the result and the log are in place. */
 static int transfer(const nst_options *o, const nst_network *net,
-                    const pair_job *job, int side, const nst_image *init)
+                    const pair_job *job, const nst_image *init)
 {
+    int sides[NST_MAX_STYLES];
+    for (int i = 0; i < job->n_styles; i++)
+        if (style_side(o, i, job->styles[i], &sides[i]) != 0)
+            return -1;
     nst_pair_pixels px;
-    if (nst_pixels_load_pair(job->content, o->size, job->style, side,
-                             o->colors, &px) != 0)
+    if (nst_pixels_load_pair(job->content, o->size, job->styles, sides,
+                             job->n_styles, o->colors, &px) != 0)
         return -1;
+    const int w = px.content.w, h = px.content.h;
+    job_styles styles;
     if (fits(net, job->content, "content image", &px.content) != 0 ||
-        fits(net, job->style, "style image", &px.style) != 0) {
+        job_styles_make(o, net, job, &px, &styles) != 0) {
         nst_pixels_free_pair(&px);
         return -1;
     }
-    const int w = px.content.w, h = px.content.h;
     const nst_objective_spec spec = {
         .content_layers = net->content,
         .n_content = net->n_content,
@@ -149,12 +201,13 @@ static int transfer(const nst_options *o, const nst_network *net,
         .content_weight = o->content_weight,
         .style_weight = o->style_weight,
         .tv_weight = o->tv_weight,
+        .content_layer_weights = net->content_w,
+        .style_layer_weights = net->style_w,
     };
-    nst_objective *obj = nst_objective_create(&net->vgg, &spec,
-                                              px.content.data, h, w,
-                                              px.style.data, px.style.h,
-                                              px.style.w);
-    nst_image_free(&px.style);
+    nst_objective *obj = nst_objective_create_styles(
+        &net->vgg, &spec, px.content.data, h, w, styles.target, styles.n);
+    job_styles_free(&styles);
+    nst_pixels_free_styles(&px);
     nst_run_log log;
     int done = -1, log_open = 0;
     if (!obj || (job->log && nst_run_log_open(&log, job->log) != 0))
@@ -240,24 +293,33 @@ int nst_run_single(const nst_options *o, const nst_kernels *k)
     char prefix[PATH_MAX];
     pair_job job = {.content = o->content,
                     .style = o->style,
+                    .styles = o->styles,
+                    .n_styles = o->n_styles,
                     .out = o->out,
                     .out_role = "--out",
                     .snap_prefix = prefix,
                     .log = o->log_path,
                     .label = ""};
-    int side = 0;
-    if (style_side(o, o->style, &side) != 0 ||
-        split_extension(o->out, prefix, sizeof prefix, &job.snap_ext) != 0)
+    if (split_extension(o->out, prefix, sizeof prefix, &job.snap_ext) != 0)
         return -1;
     nst_guard g = {0};
     int rc = nst_guard_input(&g, o->content, "content image") != 0 ||
-                     nst_guard_input(&g, o->style, "style image") != 0 ||
                      nst_guard_input(&g, o->weights, "weights") != 0 ||
-                     guard_init(&g, o) != 0 ||
-                     guard_outputs(&g, o, &job) != 0 ||
-                     nst_guard_check(&g) != 0
+                     guard_init(&g, o) != 0
                  ? -1
                  : 0;
+    for (int i = 0; rc == 0 && i < o->n_styles; i++) {
+        int side;
+        rc = style_side(o, i, o->styles[i], &side) != 0 ||
+                     nst_guard_input(&g, o->styles[i], "style image") != 0 ||
+                     (o->n_masks && nst_guard_input(&g, o->style_masks[i],
+                                                    "style mask") != 0)
+                 ? -1
+                 : 0;
+    }
+    if (rc == 0 &&
+        (guard_outputs(&g, o, &job) != 0 || nst_guard_check(&g) != 0))
+        rc = -1;
     nst_guard_free(&g);
     if (rc != 0 || nst_atomic_probe(o->out) != 0 ||
         (o->log_path && nst_atomic_probe(o->log_path) != 0) ||
@@ -271,8 +333,7 @@ int nst_run_single(const nst_options *o, const nst_kernels *k)
         nst_image_free(&init);
         return -1;
     }
-    rc = transfer(o, &net, &job, side, &init) < 0 ? -1
-                                                  : interrupted_status();
+    rc = transfer(o, &net, &job, &init) < 0 ? -1 : interrupted_status();
     nst_network_free(&net);
     nst_image_free(&init);
     return rc;
@@ -315,6 +376,8 @@ static int pair_job_for(const nst_options *o, const nst_batch *b, int i,
         return -1;
     *job = (pair_job){.content = b->content[i / b->n_style],
                       .style = b->style[i % b->n_style],
+                      .styles = (const char *const *)&b->style[i % b->n_style],
+                      .n_styles = 1,
                       .out = p->out,
                       .out_role = "result",
                       .snap_prefix = p->prefix,
@@ -401,13 +464,12 @@ static int make_folder(const char *path, int *made)
  * pair failed before writing anything). */
 static int run_pair(const nst_options *o, const nst_network *net,
                     const nst_kernels *k, const pair_job *job,
-                    const pair_paths *p, int i, int side,
-                    const nst_image *init)
+                    const pair_paths *p, int i, const nst_image *init)
 {
     int made;
     if (make_folder(p->dir, &made) != 0)
         return -1;
-    int done = transfer(o, net, job, side, init);
+    int done = transfer(o, net, job, init);
     if (done >= 0 && nst_pair_info_write(p->info, i, job->content,
                                          job->style, o, k, done) == 0)
         return 0;
@@ -417,7 +479,7 @@ static int run_pair(const nst_options *o, const nst_network *net,
 }
 
 static int run_pairs(const nst_options *o, const nst_network *net,
-                     const nst_kernels *k, const nst_batch *b, int side,
+                     const nst_kernels *k, const nst_batch *b,
                      const nst_image *init, char **content_why,
                      char **style_why)
 {
@@ -438,7 +500,7 @@ static int run_pairs(const nst_options *o, const nst_network *net,
                 return -1;
             out_ready = 1;
         }
-        if (run_pair(o, net, k, &job, &p, i, side, init) != 0) {
+        if (run_pair(o, net, k, &job, &p, i, init) != 0) {
             fprintf(stderr, "nst: %s (%s, %s) failed: %s\n", p.label,
                     job.content, job.style, nst_failure_reason());
             failed++;
@@ -473,7 +535,7 @@ int nst_run_batch(const nst_options *o, const nst_kernels *k)
     int side = 0, rc = -1;
     nst_image init = {0};
     nst_network net;
-    if (style_side(o, o->data_dir, &side) != 0 || guard_batch(o, &b) != 0 ||
+    if (style_side(o, 0, o->data_dir, &side) != 0 || guard_batch(o, &b) != 0 ||
         load_init(o, &init) != 0 || load_network(&net, o, k) != 0) {
         nst_image_free(&init);
         nst_batch_free(&b);
@@ -487,7 +549,7 @@ int nst_run_batch(const nst_options *o, const nst_kernels *k)
         nst_fail("out of memory checking the images of %s", o->data_dir);
     else {
         report_skipped(&b, content_why, style_why);
-        rc = run_pairs(o, &net, k, &b, side, &init, content_why, style_why);
+        rc = run_pairs(o, &net, k, &b, &init, content_why, style_why);
     }
     free_reasons(content_why, b.n_content);
     free_reasons(style_why, b.n_style);

@@ -63,7 +63,8 @@ START_TEST(help_explains_every_option)
         "--lr", "--content-weight", "--style-weight", "--tv-weight", "--size",
         "--style-scale", "--init", "--seed", "--pool", "--content-layers",
         "--style-layers", "--threads", "--save-every", "--log", "--quiet",
-        "--help", "--version", "--preserve-colors", "--quality"};
+        "--help", "--version", "--preserve-colors", "--quality",
+        "--style-blend", "--style-mask"};
     for (size_t i = 0; i < sizeof opts / sizeof *opts; i++)
         ck_assert_msg(strstr(out, opts[i]), "--help lacks %s", opts[i]);
     ck_assert_int_eq(tu_nst("--version", err, sizeof err), 0);
@@ -634,6 +635,77 @@ START_TEST(parser_reports_usage_errors)
 }
 END_TEST
 
+START_TEST(parser_reads_style_options)
+{
+    nst_cli cli;
+    char msg[512];
+    static const char *const many[] = {
+        "--content", "c.jpg", "--style", "s1.jpg", "--style", "s2.jpg",
+        "--style-blend", "3,1", "--style-scale", "0.5,2", "--style-mask",
+        "m1.png", "--style-mask=m2.png", "--out", "o.png", "--style-layers",
+        "relu1_1:0.2,relu2_1", "--content-layers", "relu2_2:0.5"};
+    ck_assert_int_eq(parse(many, sizeof many / sizeof *many, &cli, msg, sizeof msg),
+                     NST_CLI_RUN);
+    const nst_options *o = &cli.options;
+    ck_assert_int_eq(o->n_styles, 2);
+    ck_assert_str_eq(o->style, "s1.jpg");
+    ck_assert_str_eq(o->styles[1], "s2.jpg");
+    ck_assert_int_eq(o->n_blend, 2);
+    ck_assert(o->style_blend[0] == 3 && o->style_blend[1] == 1);
+    ck_assert_int_eq(o->n_scales, 2);
+    ck_assert(o->style_scales[0] == 0.5 && o->style_scales[1] == 2);
+    ck_assert_int_eq(o->n_masks, 2);
+    ck_assert_str_eq(o->style_masks[0], "m1.png");
+    ck_assert_str_eq(o->style_masks[1], "m2.png");
+    ck_assert_str_eq(o->style_layers, "relu1_1:0.2,relu2_1");
+    ck_assert_str_eq(o->content_layers, "relu2_2:0.5");
+    /* One --style-scale is for every style. */
+    static const char *const one_scale[] = {
+        "--content", "c.jpg", "--style", "s1.jpg", "--style", "s2.jpg",
+        "--style-scale", "0.5", "--out", "o.png"};
+    ck_assert_int_eq(parse(one_scale, 10, &cli, msg, sizeof msg),
+                     NST_CLI_RUN);
+    ck_assert_int_eq(o->n_scales, 1);
+    ck_assert(o->style_scale == 0.5);
+    ck_assert_int_eq(o->n_blend, 0);
+    ck_assert_int_eq(o->n_masks, 0);
+
+    static const struct {
+        const char *args[8];
+        int n;
+        const char *msg;
+    } cases[] = {
+        {{"--style-blend", "1,0,1"}, 2, "--style-blend: 3 weights for 2 --style images"},
+        {{"--style-blend", "1,x"}, 2, "--style-blend: 'x' is not a number from 0 to 1e+30"},
+        {{"--style-blend", "1,-1"}, 2, "--style-blend: '-1' is not a number from 0 to 1e+30"},
+        {{"--style-blend", "0,0"}, 2, "--style-blend: the weights sum to 0"},
+        {{"--style-scale", "1,2,3"}, 2, "--style-scale: 3 values for 2 --style images (give one, or one each)"},
+        {{"--style-scale", "1,"}, 2, "--style-scale: '' is not a number from 0.01 to 100"},
+        {{"--style-mask", "m.png"}, 2, "--style-mask: 1 masks for 2 --style images (give one each, in order)"},
+        {{"--style-layers", "relu1_1,relu2_1:1,relu1_1"}, 2, "--style-layers: layer relu1_1 is listed twice"},
+        {{"--content-layers", "relu2_2:x"}, 2, "--content-layers: relu2_2's weight 'x' is not a number >= 0"},
+        {{"--content-layers", "relu2_2:"}, 2, "--content-layers: 'relu2_2:' needs a weight after ':'"},
+        {{"--style-layers", ":2"}, 2, "--style-layers: ':2' has no layer name"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const char *args[14] = {"--content", "c", "--style", "s1",
+                                "--style", "s2", "--out", "o.png"};
+        for (int j = 0; j < cases[i].n; j++)
+            args[8 + j] = cases[i].args[j];
+        ck_assert_int_eq(parse(args, 8 + cases[i].n, &cli, msg, sizeof msg),
+                         NST_CLI_USAGE_ERROR);
+        ck_assert_str_eq(msg, cases[i].msg);
+    }
+    static const char *const batch[] = {"--data", "d", "--out", "od",
+                                        "--style-mask", "m.png"};
+    ck_assert_int_eq(parse(batch, 6, &cli, msg, sizeof msg),
+                     NST_CLI_USAGE_ERROR);
+    ck_assert_str_eq(msg, "--data pairs one style at a time: --style-blend, "
+                          "--style-mask and a list of --style-scale need "
+                          "--style");
+}
+END_TEST
+
 /* ---- hostile inputs, end to end (no shared data needed) ----------------- */
 
 /* Two small PNGs (content w x h, style 24x24) and a one-layer weights file
@@ -940,10 +1012,12 @@ START_TEST(preserve_colors_prepares_the_objective_inputs)
 {
     nst_image c;
     load_fitted(content, 64, &c);
+    const int side = 64;
+    const char *const styles[1] = {style};
     double far = 0;
     for (int mode = 0; mode < 2; mode++) {
         nst_pair_pixels px;
-        ck_assert_msg(nst_pixels_load_pair(content, 64, style, 64,
+        ck_assert_msg(nst_pixels_load_pair(content, 64, styles, &side, 1,
                                            mode ? NST_COLORS_HISTOGRAM
                                                 : NST_COLORS_NONE,
                                            &px) == 0,
@@ -954,7 +1028,7 @@ START_TEST(preserve_colors_prepares_the_objective_inputs)
             /* The content is untouched: float sums of 64x48 whole values. */
             ck_assert_double_eq_tol(
                 channel_mean(&px.content, ch, nst_vgg_mean[ch]), want, 1e-3);
-            const double got = channel_mean(&px.style, ch, nst_vgg_mean[ch]);
+            const double got = channel_mean(&px.style[0], ch, nst_vgg_mean[ch]);
             if (mode == 0)
                 far = fmax(far, fabs(got - want));
             else
@@ -971,14 +1045,14 @@ START_TEST(preserve_colors_prepares_the_objective_inputs)
     ck_assert_msg(far > 10, "Starry Night's mean is already the photo's");
 
     nst_pair_pixels px;
-    ck_assert_int_eq(nst_pixels_load_pair(content, 64, style, 64,
+    ck_assert_int_eq(nst_pixels_load_pair(content, 64, styles, &side, 1,
                                           NST_COLORS_LUMINANCE, &px),
                      0);
     ck_assert_int_eq(px.chroma.w, c.w);
     ck_assert_int_eq(px.chroma.h, c.h);
     ck_assert_mem_eq(px.chroma.data, c.data,
                      (size_t)3 * c.w * c.h * sizeof *c.data);
-    const nst_image *grey[2] = {&px.content, &px.style};
+    const nst_image *grey[2] = {&px.content, &px.style[0]};
     for (int g = 0; g < 2; g++) {
         const size_t n = (size_t)grey[g]->w * grey[g]->h;
         const float *p = grey[g]->data;
@@ -998,7 +1072,7 @@ START_TEST(preserve_colors_prepares_the_objective_inputs)
                             want, 1e-3);
     /* The mean and spread match moves the style's mean to the content's
      * but for the clamp to [0, 255], as above. */
-    ck_assert_double_eq_tol(channel_mean(&px.style, 0, nst_vgg_mean[0]), want,
+    ck_assert_double_eq_tol(channel_mean(&px.style[0], 0, nst_vgg_mean[0]), want,
                             0.05);
     nst_pixels_free_pair(&px);
     nst_image_free(&c);
@@ -1133,6 +1207,184 @@ START_TEST(parser_reads_colors_init_and_quality)
 }
 END_TEST
 
+/* ---- several styles, masks and layer weights, end to end ------------ */
+
+/* The log at path without its seconds column: the losses as text. */
+static void log_losses(const char *path, char *buf, size_t size)
+{
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "no log %s", path);
+    char line[512];
+    size_t at = 0;
+    buf[0] = 0;
+    while (fgets(line, sizeof line, f)) {
+        char *last = strrchr(line, ',');
+        ck_assert_ptr_nonnull(last);
+        at += (size_t)snprintf(buf + at, size - at, "%.*s\n",
+                               (int)(last - line), line);
+        ck_assert_uint_lt(at, size);
+    }
+    fclose(f);
+}
+
+/* A w x h gray mask file: 255 left of column `edge`, 0 from it on. */
+static void write_mask(const char *path, int w, int h, int edge)
+{
+    nst_image img;
+    ck_assert_int_eq(nst_image_alloc(&img, w, h), 0);
+    for (int c = 0; c < 3; c++)
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+                img.data[((size_t)c * h + y) * w + x] = x < edge ? 255 : 0;
+    ck_assert_msg(nst_image_save(path, &img) == 0, "%s", nst_failure_reason());
+    nst_image_free(&img);
+}
+
+typedef struct style_run {
+    char dir[4096], style2[4096];
+} style_run;
+
+static void style_run_init(style_run *r, const char *tag)
+{
+    tu_tmpdir(tag, r->dir, sizeof r->dir);
+    ck_assert(tu_shared("images/style_the_scream.jpg", r->style2,
+                        sizeof r->style2) != NULL);
+}
+
+/* Runs nst on the shared content at 32 pixels for 1 iteration from noise
+ * with the extra options, writing dir/tag.png and dir/tag.csv; the losses
+ * text in buf. */
+static void run_logged(const style_run *r, const char *tag, const char *extra,
+                       char *buf, size_t size)
+{
+    char args[40000], err[4096], path[4200];
+    snprintf(args, sizeof args,
+             "--content '%s' --weights '%s' --size 32 --iters 1 --init noise "
+             "--quiet --out '%s/%s.png' --log '%s/%s.csv' %s",
+             content, weights, r->dir, tag, r->dir, tag, extra);
+    ck_assert_msg(tu_nst(args, err, sizeof err) == 0, "%s: %s", extra, err);
+    snprintf(path, sizeof path, "%s/%s.csv", r->dir, tag);
+    log_losses(path, buf, size);
+}
+
+/* Row 0's column col (1 total, 2 content, 3 style) of a losses text. */
+static double row0(const char *losses, int col)
+{
+    const char *p = strchr(losses, '\n') + 1;
+    for (int i = 0; i < col; i++)
+        p = strchr(p, ',') + 1;
+    return strtod(p, NULL);
+}
+
+/* --style-blend 1,0 is the first style alone, to the last bit of every
+ * loss and of the image; 0,1 with the styles swapped too, and then only if
+ * --style-scale's list gives each style its own scale (the kept style has
+ * the second value). Equal blending is something else. */
+START_TEST(style_blend_selects_and_mixes)
+{
+    style_run r;
+    style_run_init(&r, "cli_blend");
+    static char alone[8192], blend[8192], swapped[8192], mixed[8192];
+    char args[20000], a[4200], b[4200];
+    snprintf(args, sizeof args, "--style '%s' --style-scale 0.75", style);
+    run_logged(&r, "alone", args, alone, sizeof alone);
+    snprintf(args, sizeof args,
+             "--style '%s' --style '%s' --style-blend 1,0 --style-scale 0.75",
+             style, r.style2);
+    run_logged(&r, "blend", args, blend, sizeof blend);
+    ck_assert_str_eq(blend, alone);
+    snprintf(a, sizeof a, "%s/alone.png", r.dir);
+    snprintf(b, sizeof b, "%s/blend.png", r.dir);
+    ck_assert_msg(tu_same_bytes(a, b), "--style-blend 1,0 changed the image");
+    snprintf(args, sizeof args,
+             "--style '%s' --style '%s' --style-blend 0,1 "
+             "--style-scale 1.5,0.75",
+             r.style2, style);
+    run_logged(&r, "swapped", args, swapped, sizeof swapped);
+    ck_assert_str_eq(swapped, alone);
+    snprintf(args, sizeof args, "--style '%s' --style '%s' --style-scale 0.75",
+             style, r.style2);
+    run_logged(&r, "mixed", args, mixed, sizeof mixed);
+    ck_assert_str_ne(mixed, alone);
+}
+END_TEST
+
+/* A mask of ones is the unmasked style up to rounding (the masked path
+ * multiplies F by sqrt(1) and divides by the mask's sum, the position
+ * count, in float: 1e-5 relative is far above that and far below what a
+ * half mask changes); a half mask changes the style loss; a black one is
+ * refused, naming it, and nothing is written. */
+START_TEST(style_mask_limits_the_region)
+{
+    style_run r;
+    style_run_init(&r, "cli_mask");
+    static char plain[8192], ones[8192], half[8192];
+    char args[20000], err[4096], white[4200], left[4200], black[4200];
+    snprintf(white, sizeof white, "%s/white.png", r.dir);
+    snprintf(left, sizeof left, "%s/left.png", r.dir);
+    snprintf(black, sizeof black, "%s/black.png", r.dir);
+    write_mask(white, 40, 30, 40);
+    write_mask(left, 40, 30, 20);
+    write_mask(black, 40, 30, 0);
+    snprintf(args, sizeof args, "--style '%s'", style);
+    run_logged(&r, "plain", args, plain, sizeof plain);
+    snprintf(args, sizeof args, "--style '%s' --style-mask '%s'", style,
+             white);
+    run_logged(&r, "ones", args, ones, sizeof ones);
+    const double want = row0(plain, 3), got = row0(ones, 3);
+    ck_assert_msg(fabs(got - want) <= 1e-5 * want,
+                  "white mask: style %.9g, unmasked %.9g", got, want);
+    snprintf(args, sizeof args, "--style '%s' --style-mask '%s'", style,
+             left);
+    run_logged(&r, "half", args, half, sizeof half);
+    ck_assert_msg(fabs(row0(half, 3) - want) > 1e-3 * want,
+                  "half mask: style %.9g, unmasked %.9g", row0(half, 3),
+                  want);
+    snprintf(args, sizeof args,
+             "--content '%s' --style '%s' --weights '%s' --size 32 --iters 1 "
+             "--quiet --out '%s/black_out.png' --style-mask '%s'",
+             content, style, weights, r.dir, black);
+    ck_assert_int_eq(tu_nst(args, err, sizeof err), 1);
+    tu_assert_one_line_naming(err, black);
+    snprintf(args, sizeof args, "%s/black_out.png", r.dir);
+    ck_assert_int_eq(tu_file_size(args), -1);
+}
+END_TEST
+
+/* Layer weights: a style layer of weight 0 is as if it were not listed (to
+ * the bit: the remaining weight normalises to 1); a content layer of
+ * weight 2 doubles row 0's content loss (from the same noise; 1e-8 covers
+ * the log's 9 digits); the same layer under two names is refused. */
+START_TEST(layer_weights_weight_the_layers)
+{
+    style_run r;
+    style_run_init(&r, "cli_layers");
+    static char one[8192], zero[8192], plain[8192], twice[8192];
+    char args[20000], err[4096];
+    snprintf(args, sizeof args, "--style '%s' --style-layers relu1_1", style);
+    run_logged(&r, "one", args, one, sizeof one);
+    snprintf(args, sizeof args,
+             "--style '%s' --style-layers relu1_1:3,relu2_1:0", style);
+    run_logged(&r, "zero", args, zero, sizeof zero);
+    ck_assert_str_eq(zero, one);
+    snprintf(args, sizeof args, "--style '%s'", style);
+    run_logged(&r, "plain", args, plain, sizeof plain);
+    snprintf(args, sizeof args, "--style '%s' --content-layers relu3_3:2",
+             style);
+    run_logged(&r, "twice", args, twice, sizeof twice);
+    const double want = 2 * row0(plain, 2), got = row0(twice, 2);
+    ck_assert_msg(want > 0 && fabs(got - want) <= 1e-8 * want,
+                  "content relu3_3:2: %.9g, twice unweighted %.9g", got,
+                  want);
+    snprintf(args, sizeof args,
+             "--content '%s' --style '%s' --weights '%s' --size 32 --iters 1 "
+             "--quiet --out '%s/same.png' --style-layers relu1_1,conv1_1",
+             content, style, weights, r.dir);
+    ck_assert_int_eq(tu_nst(args, err, sizeof err), 1);
+    tu_assert_one_line_naming(err, "relu1_1 and conv1_1 are the same layer");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cli");
@@ -1140,6 +1392,7 @@ int main(void)
     tcase_add_test(parser, parser_fills_options);
     tcase_add_test(parser, parser_reports_usage_errors);
     tcase_add_test(parser, parser_reads_colors_init_and_quality);
+    tcase_add_test(parser, parser_reads_style_options);
     suite_add_tcase(s, parser);
     TCase *hostile = tcase_create("hostile");
     tcase_set_timeout(hostile, 600);
@@ -1171,6 +1424,9 @@ int main(void)
         tcase_add_test(tc, preserve_colors_prepares_the_objective_inputs);
         tcase_add_test(tc, init_file_is_the_starting_image);
         tcase_add_test(tc, quality_sets_jpeg_size);
+        tcase_add_test(tc, style_blend_selects_and_mixes);
+        tcase_add_test(tc, style_mask_limits_the_region);
+        tcase_add_test(tc, layer_weights_weight_the_layers);
         suite_add_tcase(s, tc);
     } else {
         printf("SKIP: end-to-end runs on the real weights and images: not "

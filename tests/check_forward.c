@@ -239,7 +239,8 @@ START_TEST(losses_match_reference)
     float *content = tu_random_image(&rng, h, w);
     float *style = tu_random_image(&rng, sh, sw);
     const int cl[] = {6}, sl[] = {0, 1, 2, 3, 4, 5, 6};
-    const nst_objective_spec spec = {cl, 1, sl, 7, 1.0, 1e-6, 10.0};
+    const nst_objective_spec spec = {cl, 1, sl, 7, 1.0, 1e-6, 10.0,
+                                     NULL, NULL};
     nst_objective *o =
         nst_objective_create(&net, &spec, content, h, w, style, sh, sw);
     ck_assert_msg(o, "%s", nst_failure_reason());

@@ -253,18 +253,13 @@ typedef struct loss_ctx {
     const double *p; /* content target, or the style target Gram */
     size_t n;
     int c, m, h, w;
+    const double *mask; /* the masked style loss's */
 } loss_ctx;
 
 static double content_fn(const double *f, const void *p)
 {
     const loss_ctx *c = p;
     return ref_content_loss(f, c->p, c->n);
-}
-
-static double style_fn(const double *f, const void *p)
-{
-    const loss_ctx *c = p;
-    return ref_style_loss(f, c->c, c->m, c->p);
 }
 
 static double tv_fn(const double *x, const void *p)
@@ -302,7 +297,7 @@ START_TEST(content_loss)
     ck_assert_double_eq_tol(nst_content_loss(f, p, N, scale, NULL), want,
                             1e-14 * want);
     float *d = added(g, g0, N, scale);
-    const loss_ctx ctx = {pd, N, 0, 0, 0, 0};
+    const loss_ctx ctx = {pd, N, 0, 0, 0, 0, NULL};
     expect_gradient("-", "content loss", content_fn, &ctx, f, N, 1e-3, d,
                     1e-6, 4 * U / scale);
     free(d);
@@ -317,19 +312,41 @@ END_TEST
  * float path: G rounds within ~m u |F|^2, D = G - A within ~1e-6 of its
  * entries (O(1) here), and (4 scale / c^2 m) D F sums c terms; 1e-4 of
  * the largest gradient entry leaves a wide margin over that and is still
- * far below any error in the formula. */
-START_TEST(style_loss)
+ * far below any error in the formula.
+ *
+ * Masked: a mask with exact 0s and 1s and fractions between, so
+ * masked-out columns must get exactly nothing. The same arithmetic plus
+ * F sqrt(m) and F m, one rounding of u |F| each: the same tolerances
+ * hold. */
+static double style_fn(const double *f, const void *p)
 {
-    const nst_kernels *k = tu_isa_or_skip(_i);
+    const loss_ctx *c = p;
+    return c->mask ? ref_masked_style_loss(f, c->c, c->m, c->mask, c->p)
+                   : ref_style_loss(f, c->c, c->m, c->p);
+}
+
+static void check_style_loss(int isa, int masked)
+{
+    const nst_kernels *k = tu_isa_or_skip(isa);
     if (!k)
         return;
     enum { C = 6, M = 11, N = C * M };
     const double scale = 0.3;
-    tu_rng rng = {15};
-    float f[N], f2[N], a[C * C], g0[N], g[N], *gram = tu_nan_floats(C * C);
+    tu_rng rng = {masked ? 17 : 15};
+    float f[N], f2[N], a[C * C], g0[N], g[N], mask[M], root[M];
+    float *gram = tu_nan_floats(C * C), *fm = tu_nan_floats(N);
     tu_fill(&rng, f, N, 0, 2);
     tu_fill(&rng, f2, N, 0, 2);
     tu_fill(&rng, g0, N, -1, 1);
+    tu_fill(&rng, mask, M, 0, 1);
+    mask[0] = mask[5] = 0;
+    mask[3] = mask[M - 1] = 1;
+    double mask_sum = 0, maskd[M];
+    for (int j = 0; j < M; j++) {
+        root[j] = sqrtf(mask[j]);
+        mask_sum += mask[j];
+        maskd[j] = mask[j];
+    }
     memcpy(g, g0, sizeof g);
     double *f2d = widened(f2, N), ad[C * C];
     ref_gram(f2d, C, M, 1.0 / M, ad, NULL);
@@ -337,28 +354,50 @@ START_TEST(style_loss)
         a[i] = (float)ad[i];
     ref_widen(a, C * C, ad);
     double *fd = widened(f, N);
-    const double want = ref_style_loss(fd, C, M, ad);
+    const loss_ctx ctx = {ad, 0, C, M, 0, 0, masked ? maskd : NULL};
+    const double want = style_fn(fd, &ctx);
+    const char *what = masked ? "masked style loss" : "style loss";
     nst_kctx *kc = tu_kctx(k, 0);
     double got, again;
-    ck_assert_int_eq(nst_style_loss(kc, f, C, M, a, gram, scale, g, &got), 0);
+    for (int pass = 0; pass < 2; pass++) { /* with the gradient, without */
+        float *gp = pass == 0 ? g : NULL;
+        double *out = pass == 0 ? &got : &again;
+        ck_assert_int_eq(masked ? nst_masked_style_loss(kc, f, C, M, mask,
+                                                        root, mask_sum, a,
+                                                        gram, fm, scale, gp,
+                                                        out)
+                                : nst_style_loss(kc, f, C, M, a, gram, scale,
+                                                 gp, out),
+                         0);
+    }
     ck_assert_msg(fabs(got - want) <= 1e-4 * want,
-                  "%s style loss: expected %.12g got %.12g", k->name, want,
-                  got);
-    ck_assert_int_eq(
-        nst_style_loss(kc, f, C, M, a, gram, scale, NULL, &again), 0);
+                  "%s %s: expected %.12g got %.12g", k->name, what, want, got);
     ck_assert_double_eq(again, got);
     nst_kctx_free(kc);
     float *d = added(g, g0, N, scale);
     double gmax = 0;
     for (int i = 0; i < N; i++)
         gmax = fmax(gmax, fabs(d[i]));
-    const loss_ctx ctx = {ad, 0, C, M, 0, 0};
-    expect_gradient(k->name, "style loss", style_fn, &ctx, f, N, 1e-4, d, 0,
+    expect_gradient(k->name, what, style_fn, &ctx, f, N, 1e-4, d, 0,
                     1e-4 * gmax);
+    for (int i = 0; masked && i < C; i++) /* masked out: nothing added */
+        ck_assert(g[i * M] == g0[i * M] && g[i * M + 5] == g0[i * M + 5]);
     free(d);
     free(fd);
     free(f2d);
     free(gram);
+    free(fm);
+}
+
+START_TEST(style_loss)
+{
+    check_style_loss(_i, 0);
+}
+END_TEST
+
+START_TEST(masked_style_loss)
+{
+    check_style_loss(_i, 1);
 }
 END_TEST
 
@@ -381,7 +420,7 @@ START_TEST(tv_loss)
     ck_assert_double_eq_tol(nst_tv_loss(x, 3, H, W, scale, NULL), want,
                             1e-14 * want);
     float *d = added(g, g0, N, scale);
-    const loss_ctx ctx = {NULL, 0, 0, 0, H, W};
+    const loss_ctx ctx = {NULL, 0, 0, 0, H, W, NULL};
     expect_gradient("-", "tv loss", tv_fn, &ctx, x, N, 1e-3, d, 1e-6,
                     4 * U / scale);
     free(d);
@@ -389,20 +428,34 @@ START_TEST(tv_loss)
 }
 END_TEST
 
-/* The whole objective through the real weights. */
+/* The whole objective through the real weights. Layer weights all 0 mean
+ * none given (NULL); n_styles styles with blend weights, masked[k] giving
+ * style k the mask of style_mask(). */
 typedef struct config {
     const char *name;
     int content[2], n_content, style[7], n_style;
     nst_pool pool;
+    double content_w[2], style_w[7];
+    int n_styles;
+    double blend[2];
+    int masked[2];
 } config;
 
 static const config configs[] = {
     {"default (content relu3_3, style relu1_1..relu3_3)", {6}, 1,
-     {0, 1, 2, 3, 4, 5, 6}, 7, NST_POOL_AVG},
+     {0, 1, 2, 3, 4, 5, 6}, 7, NST_POOL_AVG, {0}, {0}, 1, {1}, {0}},
     {"content relu2_2 + relu3_3", {3, 6}, 2, {0, 1, 2, 3, 4, 5, 6}, 7,
-     NST_POOL_AVG},
+     NST_POOL_AVG, {0}, {0}, 1, {1}, {0}},
     {"content relu2_2, style relu1_1 + relu2_1, max pool", {3}, 1, {0, 2}, 2,
-     NST_POOL_MAX},
+     NST_POOL_MAX, {0}, {0}, 1, {1}, {0}},
+    {"layer weights: content relu1_2:0.5 + relu3_3:2, style relu1_1:0.2 + "
+     "relu2_1:1 + relu3_1:3",
+     {1, 6}, 2, {0, 2, 4}, 3, NST_POOL_AVG, {0.5, 2}, {0.2, 1, 3}, 1, {1},
+     {0}},
+    {"two styles blended 3:1, the second masked, max pool", {6}, 1,
+     {0, 2, 4}, 3, NST_POOL_MAX, {0}, {0}, 2, {3, 1}, {0, 1}},
+    {"two masked styles blended 1:2, layer weights", {3}, 1, {1, 3, 6}, 3,
+     NST_POOL_AVG, {0}, {2, 0.5, 1}, 2, {1, 2}, {1, 1}},
 };
 enum { N_CONFIGS = sizeof configs / sizeof *configs };
 
@@ -410,9 +463,10 @@ static const char *const relu_names[] = {"relu1_1", "relu1_2", "relu2_1",
                                          "relu2_2", "relu3_1", "relu3_2",
                                          "relu3_3"};
 
-/* The image 10 x 9 (odd width: both pools drop a column), the style image
- * 12 x 11; weights that give the three terms gradients of similar size. */
-enum { H = 10, W = 9, SH = 12, SW = 11, NPIX = 3 * H * W };
+/* The image 10 x 9 (odd width: both pools drop a column), the style images
+ * 12 x 11 and 8 x 13; weights that give the three terms gradients of
+ * similar size. */
+enum { H = 10, W = 9, SH = 12, SW = 11, SH2 = 8, SW2 = 13, NPIX = 3 * H * W };
 #define ALPHA 1.0
 #define BETA 2.5e-5
 #define GAMMA 0.25
@@ -446,6 +500,18 @@ static double fd_along(const ref_objective *o, const double *x,
     }
     ck_abort_msg("no step keeps every ReLU and max-pool branch");
     return 0;
+}
+
+/* Mask k of a two-style config: a ramp across the columns for the first
+ * style and its complement for the second, with exact 0s and 1s at the
+ * sides and fractions between. */
+static void style_mask(int k, float mask[H * W])
+{
+    for (int i = 0; i < H; i++)
+        for (int j = 0; j < W; j++) {
+            const double ramp = fmin(1, fmax(0, (j - 2 + 0.3 * i) / 4.0));
+            mask[i * W + j] = (float)(k == 0 ? ramp : 1 - ramp);
+        }
 }
 
 enum { N_DIRS = 3, N_PIXELS = 8 };
@@ -492,19 +558,30 @@ START_TEST(whole_objective)
         depth = cf->content[i] + 1 > depth ? cf->content[i] + 1 : depth;
     for (int i = 0; i < cf->n_style; i++)
         depth = cf->style[i] + 1 > depth ? cf->style[i] + 1 : depth;
-    const nst_objective_spec spec = {cf->content, cf->n_content, cf->style,
-                                     cf->n_style, ALPHA, BETA, GAMMA};
+    const nst_objective_spec spec = {
+        cf->content, cf->n_content, cf->style, cf->n_style, ALPHA, BETA, GAMMA,
+        cf->content_w[0] != 0 ? cf->content_w : NULL,
+        cf->style_w[0] != 0 ? cf->style_w : NULL};
     tu_rng rng = {22};
     float *x = tu_random_image(&rng, H, W);
     float *content = tu_random_image(&rng, H, W);
     float *style = tu_random_image(&rng, SH, SW);
+    float *style2 = tu_random_image(&rng, SH2, SW2);
+    static float masks[2][H * W];
+    nst_style_target styles[2] = {{style, SH, SW, cf->blend[0], NULL},
+                                  {style2, SH2, SW2, cf->blend[1], NULL}};
+    for (int k = 0; k < cf->n_styles; k++)
+        if (cf->masked[k]) {
+            style_mask(k, masks[k]);
+            styles[k].mask = masks[k];
+        }
 
     ref_net r;
     ck_assert_msg(ref_net_load(&r, path, depth, cf->pool == NST_POOL_MAX) == 0,
                   "%s", nst_failure_reason());
     ref_objective ro;
-    ck_assert(ref_objective_init(&ro, &r, &spec, content, H, W, style, SH,
-                                 SW) == 0);
+    ck_assert(ref_objective_init_styles(&ro, &r, &spec, content, H, W, styles,
+                                        cf->n_styles) == 0);
     double *xd = widened(x, NPIX);
     static double v[N_DIRS + N_PIXELS][NPIX];
     double fd[N_DIRS + N_PIXELS];
@@ -520,8 +597,8 @@ START_TEST(whole_objective)
         const char *names[] = {relu_names[depth - 1]};
         ck_assert_msg(nst_vgg_load(&net, path, names, 1, cf->pool, k) == 0,
                       "%s", nst_failure_reason());
-        nst_objective *o =
-            nst_objective_create(&net, &spec, content, H, W, style, SH, SW);
+        nst_objective *o = nst_objective_create_styles(
+            &net, &spec, content, H, W, styles, cf->n_styles);
         ck_assert_msg(o, "%s", nst_failure_reason());
         float *g = tu_nan_floats(NPIX);
         nst_losses with, without;
@@ -565,8 +642,142 @@ START_TEST(whole_objective)
     free(x);
     free(content);
     free(style);
+    free(style2);
     ref_objective_free(&ro);
     ref_net_free(&r);
+}
+END_TEST
+
+/* The objective with real weights for the spec tests: content relu2_2,
+ * style relu1_1 + relu2_1 on 10 x 9 images. */
+static int spec_net(nst_vgg *net, const nst_kernels *k)
+{
+    char buf[4096];
+    const char *path = tu_shared(WEIGHTS, buf, sizeof buf);
+    if (!path) {
+        printf("SKIP: %s not found (set NST_SHARED)\n", WEIGHTS);
+        return -1;
+    }
+    const char *names[] = {"relu2_2"};
+    ck_assert_msg(nst_vgg_load(net, path, names, 1, NST_POOL_AVG, k) == 0,
+                  "%s", nst_failure_reason());
+    return 0;
+}
+
+static const int spec_content[] = {3}, spec_style[] = {0, 2};
+
+/* Losses and gradient of o at x; 1 if they equal want's to the bit. */
+static int same_eval(nst_objective *o, const float *x, const nst_losses *want,
+                     const float *want_g)
+{
+    nst_losses l;
+    float *g = tu_nan_floats(NPIX);
+    ck_assert_int_eq(nst_objective_eval(o, x, &l, g), 0);
+    const int same = l.total == want->total && l.content == want->content &&
+                     l.style == want->style && l.tv == want->tv &&
+                     memcmp(g, want_g, NPIX * sizeof *g) == 0;
+    free(g);
+    return same;
+}
+
+/* A second style weighted 0 and layer weights of 1 spelled out change
+ * nothing, to the last bit: the objective leaves the style out and 1/n is
+ * what uniform layer weights divide to. */
+START_TEST(neutral_weights_are_exact)
+{
+    nst_vgg net;
+    if (spec_net(&net, tu_isa_or_skip(0)) != 0)
+        return;
+    tu_rng rng = {23};
+    float *x = tu_random_image(&rng, H, W);
+    float *content = tu_random_image(&rng, H, W);
+    float *style = tu_random_image(&rng, SH, SW);
+    float *style2 = tu_random_image(&rng, SH2, SW2);
+    const nst_objective_spec plain = {spec_content, 1, spec_style, 2,
+                                      ALPHA, BETA, GAMMA, NULL, NULL};
+    nst_objective *o = nst_objective_create(&net, &plain, content, H, W,
+                                            style, SH, SW);
+    ck_assert_msg(o, "%s", nst_failure_reason());
+    nst_losses want;
+    float *want_g = tu_nan_floats(NPIX);
+    ck_assert_int_eq(nst_objective_eval(o, x, &want, want_g), 0);
+    nst_objective_free(o);
+
+    const nst_style_target blend[2] = {{style, SH, SW, 1, NULL},
+                                       {style2, SH2, SW2, 0, NULL}};
+    o = nst_objective_create_styles(&net, &plain, content, H, W, blend, 2);
+    ck_assert_msg(o, "%s", nst_failure_reason());
+    ck_assert_msg(same_eval(o, x, &want, want_g), "blend 1,0 differs");
+    nst_objective_free(o);
+
+    const double ones[] = {1, 1};
+    const nst_objective_spec spelled = {spec_content, 1, spec_style, 2,
+                                        ALPHA, BETA, GAMMA, ones, ones};
+    o = nst_objective_create(&net, &spelled, content, H, W, style, SH, SW);
+    ck_assert_msg(o, "%s", nst_failure_reason());
+    ck_assert_msg(same_eval(o, x, &want, want_g), "layer weights 1 differ");
+    nst_objective_free(o);
+
+    /* ...and a blend of 2:1 does change it. */
+    const nst_style_target mixed[2] = {{style, SH, SW, 2, NULL},
+                                       {style2, SH2, SW2, 1, NULL}};
+    o = nst_objective_create_styles(&net, &plain, content, H, W, mixed, 2);
+    ck_assert_msg(o, "%s", nst_failure_reason());
+    ck_assert(!same_eval(o, x, &want, want_g));
+    nst_objective_free(o);
+    free(want_g);
+    free(x);
+    free(content);
+    free(style);
+    free(style2);
+    nst_vgg_free(&net);
+}
+END_TEST
+
+/* Specs the objective refuses, each with a reason naming the problem. */
+START_TEST(bad_specs)
+{
+    nst_vgg net;
+    if (spec_net(&net, tu_isa_or_skip(0)) != 0)
+        return;
+    tu_rng rng = {24};
+    float *content = tu_random_image(&rng, H, W);
+    float *style = tu_random_image(&rng, SH, SW);
+    static float mask[H * W]; /* zero: covers nothing */
+    const int twice[] = {2, 0, 2};
+    const double negative[] = {1, -1}, zeros[] = {0, 0};
+    const struct {
+        nst_objective_spec spec;
+        double blend;
+        const float *mask;
+        const char *reason;
+    } cases[] = {
+        {{spec_content, 1, twice, 3, 1, 1, 1, NULL, NULL}, 1, NULL,
+         "style layer conv2_1 is listed twice"},
+        {{twice, 3, spec_style, 2, 1, 1, 1, NULL, NULL}, 1, NULL,
+         "content layer conv2_1 is listed twice"},
+        {{spec_content, 1, spec_style, 2, 1, 1, 1, NULL, negative}, 1, NULL,
+         "style layer conv2_1 has weight -1"},
+        {{spec_content, 1, spec_style, 2, 1, 1, 1, NULL, zeros}, 1, NULL,
+         "style layer weights sum to 0"},
+        {{spec_content, 1, spec_style, 2, 1, 1, 1, NULL, NULL}, 0, NULL,
+         "style blend weights sum to 0"},
+        {{spec_content, 1, spec_style, 2, 1, 1, 1, NULL, NULL}, 1, mask,
+         "style 1's mask covers nothing at conv1_1"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const nst_style_target s = {style, SH, SW, cases[i].blend,
+                                    cases[i].mask};
+        nst_objective *o = nst_objective_create_styles(
+            &net, &cases[i].spec, content, H, W, &s, 1);
+        ck_assert_msg(!o, "case %zu accepted", i);
+        ck_assert_msg(strstr(nst_failure_reason(), cases[i].reason),
+                      "case %zu: expected '%s' in '%s'", i, cases[i].reason,
+                      nst_failure_reason());
+    }
+    free(content);
+    free(style);
+    nst_vgg_free(&net);
 }
 END_TEST
 
@@ -580,11 +791,14 @@ static Suite *grad_suite(void)
     tcase_add_loop_test(tc, maxpool_backward, 0, TU_N_ISAS);
     tcase_add_test(tc, content_loss);
     tcase_add_loop_test(tc, style_loss, 0, TU_N_ISAS);
+    tcase_add_loop_test(tc, masked_style_loss, 0, TU_N_ISAS);
     tcase_add_test(tc, tv_loss);
     suite_add_tcase(s, tc);
     tc = tcase_create("objective");
     tcase_set_timeout(tc, 600);
     tcase_add_loop_test(tc, whole_objective, 0, N_CONFIGS);
+    tcase_add_test(tc, neutral_weights_are_exact);
+    tcase_add_test(tc, bad_specs);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -32,7 +32,8 @@ static void run_iteration(const nst_kernels *k, const char *weights,
     ck_assert_msg(nst_vgg_load(&net, weights, names, 7, NST_POOL_AVG, k) == 0,
                   "%s", nst_failure_reason());
     const int style[7] = {0, 1, 2, 3, 4, 5, 6}, content[1] = {6};
-    const nst_objective_spec spec = {content, 1, style, 7, 1.0, 1e-2, 1e-1};
+    const nst_objective_spec spec = {content, 1, style, 7, 1.0, 1e-2, 1e-1,
+                                     NULL, NULL};
     tu_rng r = {42};
     const size_t n = 3 * (size_t)H * W;
     float *c = tu_nan_floats(n), *s = tu_nan_floats(3 * (size_t)SH * SW);

@@ -454,7 +454,7 @@ static int real_setup(real_run *rr, int side)
     float *style = load_image("images/style_starry_night.jpg", side, &sw, &sh);
     const int style_layers[7] = {0, 1, 2, 3, 4, 5, 6}, content[1] = {6};
     const nst_objective_spec spec = {content, 1, style_layers, 7,
-                                     1.0,     1e-2, 1e-1};
+                                     1.0,     1e-2, 1e-1, NULL, NULL};
     rr->obj = nst_objective_create(&rr->net, &spec, rr->x, rr->h, rr->w,
                                    style, sh, sw);
     ck_assert_msg(rr->obj, "%s", nst_failure_reason());

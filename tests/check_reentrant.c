@@ -411,7 +411,8 @@ START_TEST(transfers_side_by_side_real_weights)
     ck_assert_msg(nst_vgg_load(&net, path, names, 1, NST_POOL_AVG, k) == 0,
                   "%s", nst_failure_reason());
     const int style[3] = {0, 2, 4}, content[1] = {3};
-    const nst_objective_spec spec = {content, 1, style, 3, 1.0, 1e-2, 1e-1};
+    const nst_objective_spec spec = {content, 1, style, 3, 1.0, 1e-2, 1e-1,
+                                     NULL, NULL};
     check_transfers(&net, &spec, "transfer (real weights)");
     nst_vgg_free(&net);
 }
@@ -429,7 +430,8 @@ START_TEST(transfers_side_by_side_synthetic)
     ck_assert_msg(nst_vgg_load(&net, path, names, 1, NST_POOL_MAX, k) == 0,
                   "%s", nst_failure_reason());
     const int style[3] = {0, 1, 2}, content[1] = {2};
-    const nst_objective_spec spec = {content, 1, style, 3, 1.0, 1e2, 1e-1};
+    const nst_objective_spec spec = {content, 1, style, 3, 1.0, 1e2, 1e-1,
+                                     NULL, NULL};
     check_transfers(&net, &spec, "transfer (synthetic network)");
     nst_vgg_free(&net);
 }
@@ -483,7 +485,8 @@ START_TEST(kernel_failures_propagate)
         nst_vgg_load(&net, path, names, 1, NST_POOL_AVG, &failing) == 0, "%s",
         nst_failure_reason());
     const int style[3] = {0, 1, 2}, content[1] = {2};
-    const nst_objective_spec spec = {content, 1, style, 3, 1.0, 1e2, 1e-1};
+    const nst_objective_spec spec = {content, 1, style, 3, 1.0, 1e2, 1e-1,
+                                     NULL, NULL};
     enum { H = 12, W = 10 };
     tu_rng r = {9};
     float *c = tu_random_image(&r, H, W), *s = tu_random_image(&r, H, W);

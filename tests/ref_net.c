@@ -185,6 +185,23 @@ double ref_style_loss(const double *f, int c, int m, const double *a)
     return sum / ((double)c * c);
 }
 
+double ref_masked_style_loss(const double *f, int c, int m,
+                             const double *mask, const double *a)
+{
+    double area = 0, sum = 0;
+    for (int k = 0; k < m; k++)
+        area += mask[k];
+    for (int i = 0; i < c; i++)
+        for (int j = 0; j < c; j++) {
+            double g = 0;
+            for (int k = 0; k < m; k++)
+                g += f[(size_t)i * m + k] * f[(size_t)j * m + k] * mask[k];
+            const double d = g / area - a[(size_t)i * c + j];
+            sum += d * d;
+        }
+    return sum / ((double)c * c);
+}
+
 double ref_tv_loss(const double *x, int c, int h, int w)
 {
     double sum = 0;
@@ -219,12 +236,40 @@ static int copy_layers(const ref_net *net, const int *from, int n, int *to)
     return 0;
 }
 
-int ref_objective_init(ref_objective *o, const ref_net *net,
-                       const nst_objective_spec *spec, const float *content,
-                       int h, int w, const float *style, int sh, int sw)
+/* The mask (h x w) at each listed style layer's size: average-pooled
+ * where the network pools. */
+static void masks_at_layers(const ref_objective *o, const float *mask,
+                            double **out)
+{
+    const ref_net *net = o->net;
+    int h = o->h, w = o->w;
+    double *cur = widen(mask, (size_t)h * w);
+    for (int l = 0; l < o->n_layers; l++) {
+        if (net->pool_before[l]) {
+            double *next = xmalloc((size_t)(h / 2) * (w / 2) * sizeof *next);
+            ref_avgpool2x2(cur, 1, h, w, next);
+            free(cur);
+            cur = next;
+            h /= 2;
+            w /= 2;
+        }
+        for (int i = 0; i < o->n_style; i++)
+            if (o->style[i] == l) {
+                out[i] = xmalloc((size_t)h * w * sizeof(double));
+                memcpy(out[i], cur, (size_t)h * w * sizeof(double));
+            }
+    }
+    free(cur);
+}
+
+int ref_objective_init_styles(ref_objective *o, const ref_net *net,
+                              const nst_objective_spec *spec,
+                              const float *content, int h, int w,
+                              const nst_style_target *styles, int n_styles)
 {
     memset(o, 0, sizeof *o);
-    if (copy_layers(net, spec->content_layers, spec->n_content, o->content) ||
+    if (n_styles < 1 || n_styles > REF_MAX_STYLES ||
+        copy_layers(net, spec->content_layers, spec->n_content, o->content) ||
         copy_layers(net, spec->style_layers, spec->n_style, o->style))
         return -1;
     o->net = net;
@@ -232,15 +277,22 @@ int ref_objective_init(ref_objective *o, const ref_net *net,
     o->w = w;
     o->n_content = spec->n_content;
     o->n_style = spec->n_style;
+    o->n_styles = n_styles;
     o->alpha = spec->content_weight;
     o->beta = spec->style_weight;
     o->gamma = spec->tv_weight;
-    for (int i = 0; i < o->n_content; i++)
+    for (int i = 0; i < o->n_content; i++) {
+        o->content_w[i] =
+            spec->content_layer_weights ? spec->content_layer_weights[i] : 1;
         if (o->content[i] + 1 > o->n_layers)
             o->n_layers = o->content[i] + 1;
-    for (int i = 0; i < o->n_style; i++)
+    }
+    for (int i = 0; i < o->n_style; i++) {
+        o->style_w[i] =
+            spec->style_layer_weights ? spec->style_layer_weights[i] : 1;
         if (o->style[i] + 1 > o->n_layers)
             o->n_layers = o->style[i] + 1;
+    }
 
     ref_acts a;
     double *x = widen(content, (size_t)3 * h * w);
@@ -254,23 +306,40 @@ int ref_objective_init(ref_objective *o, const ref_net *net,
     ref_acts_free(&a);
     free(x);
 
-    x = widen(style, (size_t)3 * sh * sw);
-    ref_net_forward(net, x, sh, sw, o->n_layers, &a);
-    for (int i = 0; i < o->n_style; i++) {
-        const int l = o->style[i], c = net->cout[l], m = a.h[l] * a.w[l];
-        o->gram_target[i] = xmalloc((size_t)c * c * sizeof(double));
-        ref_gram(a.f[l], c, m, 1.0 / m, o->gram_target[i], NULL);
+    for (int k = 0; k < n_styles; k++) {
+        const nst_style_target *s = &styles[k];
+        o->blend[k] = s->weight;
+        x = widen(s->image, (size_t)3 * s->h * s->w);
+        ref_net_forward(net, x, s->h, s->w, o->n_layers, &a);
+        for (int i = 0; i < o->n_style; i++) {
+            const int l = o->style[i], c = net->cout[l], m = a.h[l] * a.w[l];
+            o->gram_target[k][i] = xmalloc((size_t)c * c * sizeof(double));
+            ref_gram(a.f[l], c, m, 1.0 / m, o->gram_target[k][i], NULL);
+        }
+        ref_acts_free(&a);
+        free(x);
+        if (s->mask)
+            masks_at_layers(o, s->mask, o->mask[k]);
     }
-    ref_acts_free(&a);
-    free(x);
     return 0;
+}
+
+int ref_objective_init(ref_objective *o, const ref_net *net,
+                       const nst_objective_spec *spec, const float *content,
+                       int h, int w, const float *style, int sh, int sw)
+{
+    const nst_style_target one = {style, sh, sw, 1, NULL};
+    return ref_objective_init_styles(o, net, spec, content, h, w, &one, 1);
 }
 
 void ref_objective_free(ref_objective *o)
 {
     for (int i = 0; i < NST_VGG_MAX_LAYERS; i++) {
         free(o->content_target[i]);
-        free(o->gram_target[i]);
+        for (int k = 0; k < REF_MAX_STYLES; k++) {
+            free(o->gram_target[k][i]);
+            free(o->mask[k][i]);
+        }
     }
     memset(o, 0, sizeof *o);
 }
@@ -284,15 +353,27 @@ void ref_objective_eval(const ref_objective *o, const double *x,
     out->content = out->style = 0;
     for (int i = 0; i < o->n_content; i++) {
         const int l = o->content[i];
-        out->content += ref_content_loss(
-            a.f[l], o->content_target[i], (size_t)net->cout[l] * a.h[l] * a.w[l]);
+        out->content += o->content_w[i] *
+                        ref_content_loss(a.f[l], o->content_target[i],
+                                         (size_t)net->cout[l] * a.h[l] *
+                                             a.w[l]);
     }
-    for (int i = 0; i < o->n_style; i++) {
-        const int l = o->style[i];
-        out->style += ref_style_loss(a.f[l], net->cout[l], a.h[l] * a.w[l],
-                                     o->gram_target[i]) /
-                      o->n_style;
-    }
+    double blend_sum = 0, layer_sum = 0;
+    for (int k = 0; k < o->n_styles; k++)
+        blend_sum += o->blend[k];
+    for (int i = 0; i < o->n_style; i++)
+        layer_sum += o->style_w[i];
+    for (int k = 0; k < o->n_styles; k++)
+        for (int i = 0; i < o->n_style; i++) {
+            const int l = o->style[i], c = net->cout[l], m = a.h[l] * a.w[l];
+            const double ls =
+                o->mask[k][i]
+                    ? ref_masked_style_loss(a.f[l], c, m, o->mask[k][i],
+                                            o->gram_target[k][i])
+                    : ref_style_loss(a.f[l], c, m, o->gram_target[k][i]);
+            out->style += o->blend[k] / blend_sum * o->style_w[i] /
+                          layer_sum * ls;
+        }
     out->tv = ref_tv_loss(x, 3, o->h, o->w);
     out->total =
         o->alpha * out->content + o->beta * out->style + o->gamma * out->tv;

@@ -51,24 +51,40 @@ int ref_acts_same_branches(const ref_net *r, const ref_acts *a,
 double ref_content_loss(const double *f, const double *p, size_t n);
 /* mean((G - a)^2) over c*c entries, G = F F^T / m for F c x m. */
 double ref_style_loss(const double *f, int c, int m, const double *a);
+/* mean((G - a)^2) over c*c entries for the masked Gram
+ * G = sum_k f_ik f_jk mask_k / sum_k mask_k. */
+double ref_masked_style_loss(const double *f, int c, int m,
+                             const double *mask, const double *a);
 /* (1/(c h w)) * sum of squared differences of vertical and horizontal
  * neighbours inside x (c x h x w). */
 double ref_tv_loss(const double *x, int c, int h, int w);
 
-/* The objective of objective.h in double: targets from the float images,
- * widened. */
+/* The objective of objective.h in double: targets and masks from the float
+ * images, widened; L = alpha sum_i cw_i Lc_i + beta sum_k (b_k / sum b)
+ * sum_i (sw_i / sum sw) Ls_ki + gamma Ltv, by position in the lists. */
+enum { REF_MAX_STYLES = 4 };
 typedef struct ref_objective {
     const ref_net *net;
     int h, w, n_layers;
     int content[NST_VGG_MAX_LAYERS], n_content;
     int style[NST_VGG_MAX_LAYERS], n_style;
+    double content_w[NST_VGG_MAX_LAYERS], style_w[NST_VGG_MAX_LAYERS];
     double alpha, beta, gamma;
+    int n_styles;
+    double blend[REF_MAX_STYLES];
     double *content_target[NST_VGG_MAX_LAYERS]; /* by position in content */
-    double *gram_target[NST_VGG_MAX_LAYERS];    /* by position in style */
+    /* By style, then position in style; mask NULL for the whole image. */
+    double *gram_target[REF_MAX_STYLES][NST_VGG_MAX_LAYERS];
+    double *mask[REF_MAX_STYLES][NST_VGG_MAX_LAYERS];
 } ref_objective;
 
 /* -1 if a list is longer than NST_VGG_MAX_LAYERS or names a layer the net
- * lacks. */
+ * lacks, or there are more than REF_MAX_STYLES styles. */
+int ref_objective_init_styles(ref_objective *o, const ref_net *net,
+                              const nst_objective_spec *spec,
+                              const float *content, int h, int w,
+                              const nst_style_target *styles, int n_styles);
+/* One style over the whole image. */
 int ref_objective_init(ref_objective *o, const ref_net *net,
                        const nst_objective_spec *spec, const float *content,
                        int h, int w, const float *style, int sh, int sw);
