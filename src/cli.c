@@ -12,6 +12,7 @@
 
 #include "error.h"
 #include "layer_list.h"
+#include "lbfgs.h"
 
 void nst_cli_usage(FILE *to)
 {
@@ -44,13 +45,22 @@ void nst_cli_usage(FILE *to)
 "  --save-every K        also save the image every K iterations, as\n"
 "                        OUT_iter_0100.png (batch: gen_i/iter_0100.png)\n"
 "  --log FILE.csv        loss per iteration: iter,total,content,style,tv,seconds\n"
-"                        (row k is the loss before update k+1; batch: in gen_i/)\n"
+"                        (row 0: the starting image; row k: the image after\n"
+"                        k Adam updates, or L-BFGS's k-th trial; batch: in\n"
+"                        gen_i/)\n"
 "  --quality N           JPEG quality of .jpg results and snapshots, 1 to 100\n"
 "                        (default %d)\n"
 "\n"
 "Optimisation:\n"
-"  --iters N             Adam iterations (default %d)\n"
-"  --lr X                Adam learning rate, in pixel levels (default %g)\n"
+"  --iters N             iterations, each one evaluation of the loss and its\n"
+"                        gradient (default %d)\n"
+"  --optimizer adam|lbfgs\n"
+"                        adam (default), or L-BFGS in the pixel range: fewer\n"
+"                        iterations for the same loss; the result is its\n"
+"                        best accepted image\n"
+"  --lbfgs-history M     L-BFGS: gradient pairs kept, 1 to %d (default %d)\n"
+"  --lr X                Adam learning rate, in pixel levels (default %g;\n"
+"                        Adam only)\n"
 "  --content-weight X    alpha, weight of the content loss (default %g)\n"
 "  --style-weight X      beta, weight of the style loss (default %g)\n"
 "  --tv-weight X         gamma, weight of total variation (default %g)\n"
@@ -92,7 +102,8 @@ void nst_cli_usage(FILE *to)
 "Layers are named relu<block>_<i> (or conv<block>_<i>): relu1_1 relu1_2\n"
 "relu2_1 relu2_2 relu3_1 relu3_2 relu3_3, and deeper ones when the weights\n"
 "have them. NST_ISA=scalar|avx2|neon forces a kernel set.\n",
-            d.quality, d.iters, d.lr, d.content_weight, d.style_weight, d.tv_weight,
+            d.quality, d.iters, NST_LBFGS_MAX_HISTORY, d.lbfgs_history, d.lr,
+            d.content_weight, d.style_weight, d.tv_weight,
             (unsigned long long)d.seed, d.size, d.style_scale,
             d.content_layers, d.style_layers);
 }
@@ -145,7 +156,7 @@ enum {
     OPT_LR, OPT_CW, OPT_SW, OPT_TVW, OPT_SIZE, OPT_STYLE_SCALE, OPT_INIT,
     OPT_SEED, OPT_POOL, OPT_CL, OPT_SL, OPT_THREADS, OPT_SAVE_EVERY, OPT_LOG,
     OPT_QUIET, OPT_HELP, OPT_VERSION, OPT_PRESERVE_COLORS, OPT_QUALITY,
-    OPT_STYLE_BLEND, OPT_STYLE_MASK
+    OPT_STYLE_BLEND, OPT_STYLE_MASK, OPT_OPTIMIZER, OPT_LBFGS_HISTORY
 };
 
 static const struct option long_options[] = {
@@ -176,6 +187,8 @@ static const struct option long_options[] = {
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
+    {"optimizer", required_argument, NULL, OPT_OPTIMIZER},
+    {"lbfgs-history", required_argument, NULL, OPT_LBFGS_HISTORY},
     {NULL, 0, NULL, 0},
 };
 
@@ -199,6 +212,8 @@ static long *whole_option(int opt, long v[], long *lo, long *hi)
     case OPT_THREADS: *lo = 1; *hi = 1024; return &v[3];
     case OPT_SEED: *lo = 0; *hi = LONG_MAX; return &v[4];
     case OPT_QUALITY: *lo = 1; *hi = 100; return &v[5];
+    case OPT_LBFGS_HISTORY:
+        *lo = 1; *hi = NST_LBFGS_MAX_HISTORY; return &v[6];
     default: return NULL;
     }
 }
@@ -307,8 +322,8 @@ nst_cli_status nst_cli_parse(int argc, char **argv, nst_cli *cli, char *msg,
     cli->threads = 0;
     msg[0] = '\0';
     /* Whole numbers as parsed, in whole_option's order. */
-    long whole[6] = {o->iters, o->size, o->save_every, 0, (long)o->seed,
-                     o->quality};
+    long whole[7] = {o->iters, o->size, o->save_every, 0, (long)o->seed,
+                     o->quality, o->lbfgs_history};
     int version = 0, opt;
     opterr = 0;
     optind = 0; /* glibc: start afresh, so the parser can run again */
@@ -391,6 +406,17 @@ nst_cli_status nst_cli_parse(int argc, char **argv, nst_cli *cli, char *msg,
                                    "luminance or histogram (see nst --help)",
                                    optarg);
             break;
+        case OPT_OPTIMIZER:
+            if (!strcmp(optarg, nst_optimizer_name(NST_OPTIMIZER_ADAM)))
+                o->optimizer = NST_OPTIMIZER_ADAM;
+            else if (!strcmp(optarg, nst_optimizer_name(NST_OPTIMIZER_LBFGS)))
+                o->optimizer = NST_OPTIMIZER_LBFGS;
+            else
+                return usage_error(msg, size,
+                                   "--optimizer: '%s' is not adam or lbfgs "
+                                   "(see nst --help)",
+                                   optarg);
+            break;
         case OPT_POOL:
             if (strcmp(optarg, "avg") && strcmp(optarg, "max"))
                 return usage_error(msg, size,
@@ -418,6 +444,7 @@ nst_cli_status nst_cli_parse(int argc, char **argv, nst_cli *cli, char *msg,
     cli->threads = (int)whole[3];
     o->seed = (uint64_t)whole[4];
     o->quality = (int)whole[5];
+    o->lbfgs_history = (int)whole[6];
     if (version)
         return NST_CLI_VERSION;
     nst_cli_status st = check_inputs(o, msg, size);

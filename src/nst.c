@@ -1,12 +1,20 @@
 #include "nst.h"
 
 #include "interrupt.h"
+#include "lbfgs.h"
 #include "run.h"
+
+const char *nst_optimizer_name(nst_optimizer opt)
+{
+    return opt == NST_OPTIMIZER_LBFGS ? "lbfgs" : "adam";
+}
 
 void nst_options_default(nst_options *o)
 {
     *o = (nst_options){
         .iters = 300,
+        .optimizer = NST_OPTIMIZER_ADAM,
+        .lbfgs_history = NST_LBFGS_DEFAULT_HISTORY,
         .lr = 4.0,
         .content_weight = 1.0,
         .style_weight = 1e-2,

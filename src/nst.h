@@ -14,14 +14,21 @@
 /* Most --style images of one run. */
 enum { NST_MAX_STYLES = 8 };
 
+typedef enum nst_optimizer {
+    NST_OPTIMIZER_ADAM,  /* adam.c, steps of --lr pixel levels */
+    NST_OPTIMIZER_LBFGS  /* lbfgs.c, in the pixel box */
+} nst_optimizer;
+
 typedef struct nst_options {
     /* Single pair: content, style, out (an image file). Batch: data_dir,
      * out (a folder that receives gen_0, gen_1, ...; NULL: data_dir
      * itself). */
     const char *content, *style, *data_dir, *out;
     const char *weights; /* an .npz file */
-    int iters;
-    double lr;
+    int iters;  /* objective evaluations after the starting image's */
+    nst_optimizer optimizer;
+    int lbfgs_history; /* L-BFGS pairs kept */
+    double lr;         /* Adam only */
     double content_weight, style_weight, tv_weight;
     int size;           /* longest side of the content image */
     double style_scale; /* style's longest side = content's * this */
@@ -48,6 +55,9 @@ typedef struct nst_options {
     const char *log_path; /* CSV of the losses; NULL: none */
     int quiet;
 } nst_options;
+
+/* "adam" or "lbfgs", as --optimizer takes it. */
+const char *nst_optimizer_name(nst_optimizer opt);
 
 /* The defaults documented in --help and README.md. */
 void nst_options_default(nst_options *o);

@@ -224,7 +224,8 @@ static int transfer(const nst_options *o, const nst_network *net,
     nst_progress_start(&p, job->label, o->iters, o->quiet);
     const nst_optimise_job oj = {
         .obj = obj, .k = net->vgg.k, .w = w, .h = h, .iters = o->iters,
-        .lr = o->lr, .save_every = o->save_every,
+        .optimizer = o->optimizer, .lr = o->lr,
+        .lbfgs_history = o->lbfgs_history, .save_every = o->save_every,
         .snap_prefix = job->snap_prefix, .snap_ext = job->snap_ext,
         .picture = &picture,
         .progress = &p, .log = log_open ? &log : NULL};

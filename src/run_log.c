@@ -45,12 +45,14 @@ int nst_pair_info_write(const char *path, int pair, const char *content,
         return -1;
     fprintf(a.f,
             "pair %d\ncontent %s\nstyle %s\nweights %s\nsize %d\n"
-            "style-scale %g\niters %d\niters-done %d\nlr %g\n"
+            "style-scale %g\niters %d\niters-done %d\noptimizer %s\n"
+            "lbfgs-history %d\nlr %g\n"
             "content-weight %g\nstyle-weight %g\ntv-weight %g\ninit %s\n"
             "seed %llu\npool %s\ncontent-layers %s\nstyle-layers %s\n"
             "preserve-colors %s\nquality %d\nkernels %s\n",
             pair, content, style, o->weights, o->size, o->style_scale,
-            o->iters, iters_done, o->lr, o->content_weight, o->style_weight,
+            o->iters, iters_done, nst_optimizer_name(o->optimizer),
+            o->lbfgs_history, o->lr, o->content_weight, o->style_weight,
             o->tv_weight,
             o->init_file ? o->init_file : o->init_noise ? "noise" : "content",
             (unsigned long long)o->seed,
