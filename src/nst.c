@@ -33,6 +33,14 @@ void nst_options_default(nst_options *o)
 
 int nst_run(const nst_options *o, const nst_kernels *k)
 {
+    /* A caller that set only style runs that one style. */
+    nst_options one;
+    if (!o->data_dir && o->n_styles == 0 && o->style) {
+        one = *o;
+        one.styles[0] = o->style;
+        one.n_styles = 1;
+        o = &one;
+    }
     nst_interrupt_install();
     int rc = o->data_dir ? nst_run_batch(o, k) : nst_run_single(o, k);
     nst_interrupt_restore();

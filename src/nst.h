@@ -40,7 +40,8 @@ typedef struct nst_options {
     uint64_t seed;
     nst_pool pool;
     const char *content_layers, *style_layers; /* "name[:weight],..." */
-    /* Single pair: every --style in order (style is styles[0]), their
+    /* Single pair: every --style in order (style is styles[0]; a caller
+     * may set style alone for one style), their
      * blend weights (n_blend 0: equal), longest-side scales (n_scales 1:
      * style_scale for all) and masks (n_masks 0: none). */
     const char *styles[NST_MAX_STYLES];
