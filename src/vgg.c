@@ -257,13 +257,23 @@ void nst_vgg_free(nst_vgg *net)
     net->n = 0;
 }
 
-/* c*h*w floats, or 0 if the map is so large that sums of a few dozen such
- * maps (the layout below) could overflow a byte count. */
-static size_t map_floats(int c, int h, int w)
+/* The block below never reaches past twice the sum of every layer's output
+ * and input map (each backward buffer sits below or right after the one it
+ * is computed from), so that sum is kept under half of what a byte count
+ * can address. */
+static const size_t max_sum_floats = SIZE_MAX / sizeof(float) / 2;
+
+/* Adds c*h*w floats and a slot's rounding to *sum; 0 if the sum would pass
+ * max_sum_floats. */
+static int add_map(size_t *sum, int c, int h, int w)
 {
-    if ((size_t)w > SIZE_MAX / 64 / sizeof(float) / (size_t)c / (size_t)h)
+    if (*sum > max_sum_floats - 16)
         return 0;
-    return (size_t)c * (size_t)h * (size_t)w;
+    const size_t room = max_sum_floats - 16 - *sum;
+    if ((size_t)w > room / (size_t)c / (size_t)h)
+        return 0;
+    *sum += (size_t)c * (size_t)h * (size_t)w + 16;
+    return 1;
 }
 
 /* Places in the block are kept 64-byte aligned. */
@@ -344,6 +354,7 @@ int nst_vgg_acts_alloc(const nst_vgg *net, int h, int w, nst_vgg_acts *a)
     a->n = net->n;
 
     int lh = h, lw = w, pools = 0;
+    size_t sum = 0;
     for (int l = 0; l < net->n; l++) {
         const nst_vgg_layer *L = &net->layer[l];
         if (L->pool_before) {
@@ -360,7 +371,8 @@ int nst_vgg_acts_alloc(const nst_vgg *net, int h, int w, nst_vgg_acts *a)
         }
         a->h[l] = lh;
         a->w[l] = lw;
-        if (!map_floats(L->conv.cout, lh, lw)) {
+        if (!add_map(&sum, L->conv.cout, lh, lw) ||
+            !add_map(&sum, L->conv.cin, lh, lw)) {
             nst_vgg_acts_free(a);
             return nst_fail("image %dx%d: activations too large to address",
                             w, h);

@@ -2,6 +2,7 @@
  * the real VGG weights, and the loader's checks and errors on small
  * fixtures. */
 #include <check.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -437,6 +438,32 @@ START_TEST(image_too_small_for_pools)
 }
 END_TEST
 
+/* The plan is bounded by what a byte count can address, not by a fixed
+ * margin per map: a 700x525 image through relu3_3 (about 0.4 GB of maps)
+ * fits on a 32-bit target as on a 64-bit one, and sides near INT_MAX are
+ * refused with a reason instead of wrapping the offsets. */
+START_TEST(activation_plan_bounded_by_address_space)
+{
+    char buf[4096];
+    const char *path = weights_or_skip(buf, sizeof buf);
+    if (!path)
+        return;
+    const char *names[] = {"relu3_3"};
+    nst_vgg net;
+    ck_assert(nst_vgg_load(&net, path, names, 1, NST_POOL_AVG,
+                           &nst_kernels_scalar) == 0);
+    nst_vgg_acts a;
+    ck_assert_msg(nst_vgg_acts_alloc(&net, 525, 700, &a) == 0, "%s",
+                  nst_failure_reason());
+    nst_vgg_acts_free(&a);
+    ck_assert_int_eq(nst_vgg_acts_alloc(&net, INT_MAX / 2, INT_MAX / 2, &a),
+                     -1);
+    ck_assert_msg(strstr(nst_failure_reason(), "too large to address"), "%s",
+                  nst_failure_reason());
+    nst_vgg_free(&net);
+}
+END_TEST
+
 /* Fixture weights: conv1_1 (3 -> 2), conv1_2 (2 -> 2), conv2_1 (2 -> 3),
  * every value coding its HWIO position as ky*1000 + kx*100 + i*10 + o
  * (exact in float), biases 0.5 + o. */
@@ -590,6 +617,7 @@ static Suite *forward_suite(void)
     tcase_add_test(tc, shape_chain);
     tcase_add_test(tc, layer_names);
     tcase_add_test(tc, image_too_small_for_pools);
+    tcase_add_test(tc, activation_plan_bounded_by_address_space);
     suite_add_tcase(s, tc);
     tc = tcase_create("loading");
     tcase_add_test(tc, fixture_loads_as_oihw);
