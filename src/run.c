@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,9 +18,7 @@
 #include "pixels.h"
 #include "progress.h"
 #include "run_log.h"
-#include "style_mask.h"
-
-#define MAX_STYLE_SIDE 4096
+#include "transfer.h"
 
 /* Where one pair's results go. */
 typedef struct pair_job {
@@ -36,36 +33,11 @@ typedef struct pair_job {
     const char *label;       /* for progress lines */
 } pair_job;
 
-/* Style i's longest side: the content's (--size) times its --style-scale
- * (the one value for all, or its own in the list). */
-static int style_side(const nst_options *o, int i, const char *name,
-                      int *side)
-{
-    const double scale = o->n_scales > 1 ? o->style_scales[i] : o->style_scale;
-    const double s = round(o->size * scale);
-    if (s < 1 || s > MAX_STYLE_SIDE)
-        return nst_fail("%s: --style-scale %g makes it %.0f pixels on its "
-                        "longest side (1 to %d allowed)",
-                        name, scale, s, MAX_STYLE_SIDE);
-    *side = (int)s;
-    return 0;
-}
-
 static int load_network(nst_network *net, const nst_options *o,
                         const nst_kernels *k)
 {
     return nst_network_load(net, o->weights, o->content_layers,
                             o->style_layers, o->pool, k);
-}
-
-/* -1 with a reason naming path and its role ("content image" or "style
- * image") if img is too small for the network. */
-static int fits(const nst_network *net, const char *path, const char *role,
-                const nst_image *img)
-{
-    if (nst_network_fits(net, img->w, img->h) != 0)
-        return nst_fail("%s (%s): %s", path, role, nst_failure_reason());
-    return 0;
 }
 
 /* An input image as the run uses it: loaded, sized, and big enough for
@@ -75,26 +47,10 @@ static int load_image(const nst_network *net, const char *path,
 {
     if (nst_pixels_load_picture(path, longest, img) != 0)
         return -1;
-    if (fits(net, path, role, img) != 0) {
+    if (nst_transfer_fits(net, path, role, img) != 0) {
         nst_image_free(img);
         return -1;
     }
-    return 0;
-}
-
-/* The starting image x (w x h, mean subtracted, holding the content):
- * kept, seeded noise or --init FILE (init, as loaded) resized; grey when
- * the transfer runs on luminance. */
-static int start_image(const nst_options *o, const nst_image *init, float *x,
-                       int w, int h)
-{
-    if (init->data) {
-        if (nst_pixels_from_picture(init, x, w, h) != 0)
-            return -1;
-    } else if (o->init_noise)
-        nst_pixels_noise(x, w, h, o->seed);
-    if (o->colors == NST_COLORS_LUMINANCE)
-        nst_pixels_to_luminance(x, w, h);
     return 0;
 }
 
@@ -112,46 +68,51 @@ static int guard_init(nst_guard *g, const nst_options *o)
                         : 0;
 }
 
-/* A job's styles as the objective takes them: each image (loaded at its
- * own --style-scale with the content, nst_pixels_load_pair), with its
- * --style-blend weight and its --style-mask at the content's size. */
-typedef struct job_styles {
-    int n;
-    float *mask[NST_MAX_STYLES];
-    nst_style_target target[NST_MAX_STYLES];
-} job_styles;
+/* A job's pictures, loaded from its files for the transfer core: the
+ * content and the styles already at the size the run gives them (the
+ * core's own fit is then a copy, and no full-size photo stays in memory
+ * during the run), the masks as they are. */
+typedef struct job_pictures {
+    nst_image content, style[NST_MAX_STYLES], mask[NST_MAX_STYLES];
+    nst_transfer_inputs in;
+} job_pictures;
 
-static void job_styles_free(job_styles *s)
+static void job_pictures_free(job_pictures *p)
 {
-    for (int i = 0; i < s->n; i++)
-        free(s->mask[i]);
-    s->n = 0;
+    nst_image_free(&p->content);
+    for (int i = 0; i < NST_MAX_STYLES; i++) {
+        nst_image_free(&p->style[i]);
+        nst_image_free(&p->mask[i]);
+    }
 }
 
-/* The targets of px's styles, each checked against the network, with its
- * weight and mask. -1 with a failure reason naming the file (s then holds
- * nothing). */
-static int job_styles_make(const nst_options *o, const nst_network *net,
-                           const pair_job *job, const nst_pair_pixels *px,
-                           job_styles *s)
+/* -1 with a failure reason naming the file (p then holds nothing). */
+static int job_pictures_load(const nst_options *o, const pair_job *job,
+                             const nst_image *init, job_pictures *p)
 {
-    *s = (job_styles){0};
-    for (int i = 0; i < job->n_styles; i++) {
-        const nst_image *img = &px->style[i];
-        s->n = i + 1;
-        if (fits(net, job->styles[i], "style image", img) != 0 ||
-            (o->n_masks &&
-             !(s->mask[i] = nst_style_mask_load(o->style_masks[i],
-                                                px->content.w,
-                                                px->content.h)))) {
-            job_styles_free(s);
+    *p = (job_pictures){0};
+    int sides[NST_MAX_STYLES];
+    for (int i = 0; i < job->n_styles; i++)
+        if (nst_transfer_style_side(o, i, job->styles[i], &sides[i]) != 0)
             return -1;
-        }
-        s->target[i] = (nst_style_target){
-            img->data, img->h, img->w, o->n_blend ? o->style_blend[i] : 1,
-            s->mask[i]};
+    p->in = (nst_transfer_inputs){.content = &p->content,
+                                  .content_name = job->content,
+                                  .n_styles = job->n_styles,
+                                  .init = init->data ? init : NULL};
+    int rc = nst_pixels_load_picture(job->content, o->size, &p->content);
+    for (int i = 0; rc == 0 && i < job->n_styles; i++) {
+        p->in.style[i] = &p->style[i];
+        p->in.style_name[i] = job->styles[i];
+        rc = nst_pixels_load_picture(job->styles[i], sides[i], &p->style[i]);
     }
-    return 0;
+    for (int i = 0; rc == 0 && o->n_masks && i < job->n_styles; i++) {
+        p->in.mask[i] = &p->mask[i];
+        p->in.mask_name[i] = o->style_masks[i];
+        rc = nst_image_load(o->style_masks[i], &p->mask[i]);
+    }
+    if (rc != 0)
+        job_pictures_free(p);
+    return rc;
 }
 
 /* Every file the job writes, for the guard. */
@@ -178,61 +139,23 @@ static int guard_outputs(nst_guard *g, const nst_options *o,
 static int transfer(const nst_options *o, const nst_network *net,
                     const pair_job *job, const nst_image *init)
 {
-    int sides[NST_MAX_STYLES];
-    for (int i = 0; i < job->n_styles; i++)
-        if (style_side(o, i, job->styles[i], &sides[i]) != 0)
-            return -1;
-    nst_pair_pixels px;
-    if (nst_pixels_load_pair(job->content, o->size, job->styles, sides,
-                             job->n_styles, o->colors, &px) != 0)
+    job_pictures pics;
+    if (job_pictures_load(o, job, init, &pics) != 0)
         return -1;
-    const int w = px.content.w, h = px.content.h;
-    job_styles styles;
-    if (fits(net, job->content, "content image", &px.content) != 0 ||
-        job_styles_make(o, net, job, &px, &styles) != 0) {
-        nst_pixels_free_pair(&px);
-        return -1;
-    }
-    const nst_objective_spec spec = {
-        .content_layers = net->content,
-        .n_content = net->n_content,
-        .style_layers = net->style,
-        .n_style = net->n_style,
-        .content_weight = o->content_weight,
-        .style_weight = o->style_weight,
-        .tv_weight = o->tv_weight,
-        .content_layer_weights = net->content_w,
-        .style_layer_weights = net->style_w,
-    };
-    nst_objective *obj = nst_objective_create_styles(
-        &net->vgg, &spec, px.content.data, h, w, styles.target, styles.n);
-    job_styles_free(&styles);
-    nst_pixels_free_styles(&px);
     nst_run_log log;
+    nst_image result = {0};
     int done = -1, log_open = 0;
-    if (!obj || (job->log && nst_run_log_open(&log, job->log) != 0))
+    if (job->log && nst_run_log_open(&log, job->log) != 0)
         goto end;
     log_open = job->log != NULL;
-    /* The generated image reuses the content's buffer. */
-    float *x = px.content.data;
-    if (start_image(o, init, x, w, h) != 0)
-        goto end;
-    const nst_picture picture = {
-        .w = w, .h = h, .quality = o->quality,
-        .chroma = px.chroma.data ? &px.chroma : NULL};
     nst_progress p;
-    nst_progress_start(&p, job->label, o->iters, o->quiet);
-    const nst_optimise_job oj = {
-        .obj = obj, .k = net->vgg.k, .w = w, .h = h, .iters = o->iters,
-        .optimizer = o->optimizer, .lr = o->lr,
-        .lbfgs_history = o->lbfgs_history, .save_every = o->save_every,
-        .snap_prefix = job->snap_prefix, .snap_ext = job->snap_ext,
-        .picture = &picture,
-        .progress = &p, .log = log_open ? &log : NULL};
-    nst_interrupt_defer(1);
-    const int updates = nst_optimise(&oj, x);
-    nst_interrupt_defer(0);
-    if (updates < 0 || nst_pixels_save(&picture, job->out, x) != 0)
+    const nst_transfer_hooks hooks = {
+        .progress = &p, .label = job->label, .quiet = o->quiet,
+        .log = log_open ? &log : NULL, .snap_prefix = job->snap_prefix,
+        .snap_ext = job->snap_ext, .sigint_stops = 1};
+    const int updates = nst_transfer(net, o, &pics.in, &hooks, &result);
+    if (updates < 0 ||
+        nst_image_save_quality(job->out, &result, o->quality) != 0)
         goto end;
     log_open = 0;
     if (job->log && nst_run_log_commit(&log) != 0)
@@ -246,8 +169,8 @@ static int transfer(const nst_options *o, const nst_network *net,
 end:
     if (log_open)
         nst_run_log_abort(&log);
-    nst_objective_free(obj);
-    nst_pixels_free_pair(&px);
+    nst_image_free(&result);
+    job_pictures_free(&pics);
     return done;
 }
 
@@ -311,7 +234,7 @@ int nst_run_single(const nst_options *o, const nst_kernels *k)
                  : 0;
     for (int i = 0; rc == 0 && i < o->n_styles; i++) {
         int side;
-        rc = style_side(o, i, o->styles[i], &side) != 0 ||
+        rc = nst_transfer_style_side(o, i, o->styles[i], &side) != 0 ||
                      nst_guard_input(&g, o->styles[i], "style image") != 0 ||
                      (o->n_masks && nst_guard_input(&g, o->style_masks[i],
                                                     "style mask") != 0)
@@ -536,7 +459,8 @@ int nst_run_batch(const nst_options *o, const nst_kernels *k)
     int side = 0, rc = -1;
     nst_image init = {0};
     nst_network net;
-    if (style_side(o, 0, o->data_dir, &side) != 0 || guard_batch(o, &b) != 0 ||
+    if (nst_transfer_style_side(o, 0, o->data_dir, &side) != 0 ||
+        guard_batch(o, &b) != 0 ||
         load_init(o, &init) != 0 || load_network(&net, o, k) != 0) {
         nst_image_free(&init);
         nst_batch_free(&b);

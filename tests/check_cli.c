@@ -1021,17 +1021,18 @@ static double channel_mean(const nst_image *img, int ch, double mean)
  * kept for the result are the content's own. */
 START_TEST(preserve_colors_prepares_the_objective_inputs)
 {
-    nst_image c;
+    nst_image c, st;
     load_fitted(content, 64, &c);
+    load_fitted(style, 64, &st);
     const int side = 64;
-    const char *const styles[1] = {style};
+    const nst_image *const styles[1] = {&st};
     double far = 0;
     for (int mode = 0; mode < 2; mode++) {
         nst_pair_pixels px;
-        ck_assert_msg(nst_pixels_load_pair(content, 64, styles, &side, 1,
-                                           mode ? NST_COLORS_HISTOGRAM
-                                                : NST_COLORS_NONE,
-                                           &px) == 0,
+        ck_assert_msg(nst_pixels_prepare_pair(&c, 64, styles, &side, 1,
+                                              mode ? NST_COLORS_HISTOGRAM
+                                                   : NST_COLORS_NONE,
+                                              &px) == 0,
                       "%s", nst_failure_reason());
         ck_assert_ptr_null(px.chroma.data);
         for (int ch = 0; ch < 3; ch++) {
@@ -1056,8 +1057,8 @@ START_TEST(preserve_colors_prepares_the_objective_inputs)
     ck_assert_msg(far > 10, "Starry Night's mean is already the photo's");
 
     nst_pair_pixels px;
-    ck_assert_int_eq(nst_pixels_load_pair(content, 64, styles, &side, 1,
-                                          NST_COLORS_LUMINANCE, &px),
+    ck_assert_int_eq(nst_pixels_prepare_pair(&c, 64, styles, &side, 1,
+                                             NST_COLORS_LUMINANCE, &px),
                      0);
     ck_assert_int_eq(px.chroma.w, c.w);
     ck_assert_int_eq(px.chroma.h, c.h);
@@ -1087,6 +1088,7 @@ START_TEST(preserve_colors_prepares_the_objective_inputs)
                             0.05);
     nst_pixels_free_pair(&px);
     nst_image_free(&c);
+    nst_image_free(&st);
 }
 END_TEST
 
