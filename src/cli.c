@@ -10,9 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "color.h"
 #include "error.h"
 #include "layer_list.h"
 #include "lbfgs.h"
+#include "option_limits.h"
 
 void nst_cli_usage(FILE *to)
 {
@@ -206,8 +208,8 @@ static const char *option_name(int opt, char *buf, size_t size)
 static long *whole_option(int opt, long v[], long *lo, long *hi)
 {
     switch (opt) {
-    case OPT_ITERS: *lo = 0; *hi = 1000000; return &v[0];
-    case OPT_SIZE: *lo = 16; *hi = 4096; return &v[1];
+    case OPT_ITERS: *lo = 0; *hi = NST_ITERS_MAX; return &v[0];
+    case OPT_SIZE: *lo = NST_SIZE_MIN; *hi = NST_SIZE_MAX; return &v[1];
     case OPT_SAVE_EVERY: *lo = 0; *hi = 1000000; return &v[2];
     case OPT_THREADS: *lo = 1; *hi = 1024; return &v[3];
     case OPT_SEED: *lo = 0; *hi = LONG_MAX; return &v[4];
@@ -222,10 +224,10 @@ static long *whole_option(int opt, long v[], long *lo, long *hi)
 static double *real_option(int opt, nst_options *o, double *lo, double *hi)
 {
     switch (opt) {
-    case OPT_LR: *lo = 1e-9; *hi = 1e6; return &o->lr;
-    case OPT_CW: *lo = 0; *hi = 1e30; return &o->content_weight;
-    case OPT_SW: *lo = 0; *hi = 1e30; return &o->style_weight;
-    case OPT_TVW: *lo = 0; *hi = 1e30; return &o->tv_weight;
+    case OPT_LR: *lo = NST_LR_MIN; *hi = NST_LR_MAX; return &o->lr;
+    case OPT_CW: *lo = 0; *hi = NST_LOSS_WEIGHT_MAX; return &o->content_weight;
+    case OPT_SW: *lo = 0; *hi = NST_LOSS_WEIGHT_MAX; return &o->style_weight;
+    case OPT_TVW: *lo = 0; *hi = NST_LOSS_WEIGHT_MAX; return &o->tv_weight;
     default: return NULL;
     }
 }
@@ -370,12 +372,15 @@ nst_cli_status nst_cli_parse(int argc, char **argv, nst_cli *cli, char *msg,
             o->style_masks[o->n_masks++] = optarg;
             break;
         case OPT_STYLE_BLEND:
-            if ((o->n_blend = parse_list(optarg, "--style-blend", 0, 1e30,
+            if ((o->n_blend = parse_list(optarg, "--style-blend", 0,
+                                         NST_STYLE_BLEND_MAX,
                                          o->style_blend, msg, size)) < 0)
                 return NST_CLI_USAGE_ERROR;
             break;
         case OPT_STYLE_SCALE:
-            if ((o->n_scales = parse_list(optarg, "--style-scale", 0.01, 100,
+            if ((o->n_scales = parse_list(optarg, "--style-scale",
+                                          NST_STYLE_SCALE_MIN,
+                                          NST_STYLE_SCALE_MAX,
                                           o->style_scales, msg, size)) < 0)
                 return NST_CLI_USAGE_ERROR;
             o->style_scale = o->style_scales[0];

@@ -11,13 +11,8 @@
 #define NST_COLOR_H
 
 #include "image.h"
+#include "nst.h" /* nst_colors: --preserve-colors, which way if any */
 
-/* --preserve-colors: which of the two ways, if any. */
-typedef enum nst_colors {
-    NST_COLORS_NONE,
-    NST_COLORS_LUMINANCE,
-    NST_COLORS_HISTOGRAM
-} nst_colors;
 #define NST_COLORS_COUNT 3
 
 /* Its name on the command line: "none", "luminance", "histogram". */

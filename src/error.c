@@ -34,3 +34,8 @@ const char *nst_failure_reason(void)
            : reason_lost ? "out of memory for the error message"
                          : "";
 }
+
+void nst_failure_copy(char *buf, size_t size)
+{
+    snprintf(buf, size, "%s", nst_failure_reason());
+}

@@ -4,6 +4,8 @@
 #ifndef NST_ERROR_H
 #define NST_ERROR_H
 
+#include <stddef.h>
+
 /* Sets the reason (printf-style) and returns -1, so callers can write
  * `return nst_fail("%s: truncated", path);`. The arguments may include
  * nst_failure_reason() itself, to add context to a callee's reason. */
@@ -12,6 +14,9 @@ int nst_fail(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)))
 #endif
     ;
+
+/* Copies this thread's reason into buf (size bytes, truncated to fit). */
+void nst_failure_copy(char *buf, size_t size);
 
 /* The last reason set on this thread ("" if none), whole however long it
  * is. Valid until the next nst_fail on this thread. */

@@ -49,7 +49,7 @@ void nst_image_free(nst_image *img)
 }
 
 /* Interleaved 8-bit RGB (as stb uses) <-> planar float. */
-static void planar_from_rgb8(nst_image *img, const unsigned char *rgb)
+void nst_image_from_rgb8(nst_image *img, const unsigned char *rgb)
 {
     size_t n = (size_t)img->w * (size_t)img->h;
     for (int c = 0; c < 3; c++)
@@ -57,8 +57,7 @@ static void planar_from_rgb8(nst_image *img, const unsigned char *rgb)
             img->data[c * n + i] = rgb[3 * i + c];
 }
 
-/* Rounds to nearest and clamps to [0, 255]; NaN becomes 0. */
-static unsigned char *rgb8_from_planar(const nst_image *img)
+unsigned char *nst_image_to_rgb8(const nst_image *img)
 {
     size_t n = (size_t)img->w * (size_t)img->h;
     unsigned char *rgb = malloc(3 * n);
@@ -106,7 +105,7 @@ int nst_image_load(const char *path, nst_image *img)
         nst_fail("%s: out of memory for %dx%d pixels", path, w, h);
         goto out;
     }
-    planar_from_rgb8(img, rgb);
+    nst_image_from_rgb8(img, rgb);
     rc = 0;
 out:
     stbi_image_free(rgb);
@@ -211,7 +210,7 @@ int nst_image_save_quality(const char *path, const nst_image *img,
     if (!valid_size(img->w, img->h))
         return nst_fail("%s: cannot write a %dx%d image", path, img->w, img->h);
 
-    unsigned char *rgb = rgb8_from_planar(img);
+    unsigned char *rgb = nst_image_to_rgb8(img);
     if (!rgb)
         return nst_fail("%s: out of memory", path);
     nst_atomic_file a;

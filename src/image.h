@@ -19,6 +19,13 @@ typedef struct nst_image {
  * truncated, absurd size). */
 int nst_image_load(const char *path, nst_image *img);
 
+/* img (allocated, w x h) = rgb, interleaved 8-bit RGB of the same size. */
+void nst_image_from_rgb8(nst_image *img, const unsigned char *rgb);
+
+/* img's values rounded to nearest and clamped to [0, 255] (NaN: 0), as
+ * interleaved 8-bit RGB in a malloc'd array; NULL on out-of-memory. */
+unsigned char *nst_image_to_rgb8(const nst_image *img);
+
 /* Allocates an image of w x h (zeroed). -1 on out-of-memory. */
 int nst_image_alloc(nst_image *img, int w, int h);
 

@@ -1,4 +1,5 @@
-/* The program: parses the command line (cli.c), finds the weights, runs. */
+/* The program: parses the command line (cli.c), finds the weights, runs,
+ * through the library's own entry points (nst.h). */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -10,15 +11,14 @@
 static int omp_get_max_threads(void) { return 1; }
 static void omp_set_num_threads(int n) { (void)n; }
 #endif
-#include "error.h"
 #include "nst.h"
 
-static void print_version(const nst_kernels *k)
+static void print_version(const char *kernels)
 {
-    printf("nst %s\nkernels: %s (available:", PACKAGE_VERSION, k->name);
+    printf("nst %s\nkernels: %s (available:", PACKAGE_VERSION, kernels);
     static const char *const isas[] = {"scalar", "avx2", "neon"};
     for (size_t i = 0; i < sizeof isas / sizeof *isas; i++)
-        if (nst_kernels_for(isas[i]))
+        if (nst_kernels_available(isas[i]))
             printf(" %s", isas[i]);
     printf(")\nthreads: %d\n", omp_get_max_threads());
 }
@@ -42,15 +42,15 @@ int main(int argc, char **argv)
     }
     if (cli.threads)
         omp_set_num_threads(cli.threads);
-    const nst_kernels *k = nst_kernels_best();
-    if (!k) {
+    const char *kernels = nst_kernels_default();
+    if (!kernels) {
         fprintf(stderr, "nst: NST_ISA=%s: this build or this CPU cannot run "
                         "it (choose scalar, avx2 or neon)\n",
                 getenv("NST_ISA"));
         return 1;
     }
     if (st == NST_CLI_VERSION) {
-        print_version(k);
+        print_version(kernels);
         return 0;
     }
     nst_options *o = &cli.options;
@@ -61,9 +61,10 @@ int main(int argc, char **argv)
                         "NST_WEIGHTS, or run vgg/fetch_vgg16.sh\n");
         return 1;
     }
-    const int rc = nst_run(o, k);
+    nst_error err;
+    const int rc = nst_run(o, kernels, &err);
     if (rc < 0) {
-        fprintf(stderr, "nst: %s\n", nst_failure_reason());
+        fprintf(stderr, "nst: %s\n", err.reason);
         return 1;
     }
     return rc;

@@ -1,8 +1,9 @@
+/* The options' defaults and names. */
 #include "nst.h"
 
-#include "interrupt.h"
+#include "color.h"
+#include "image.h"
 #include "lbfgs.h"
-#include "run.h"
 
 const char *nst_optimizer_name(nst_optimizer opt)
 {
@@ -29,20 +30,4 @@ void nst_options_default(nst_options *o)
         .style_layers =
             "relu1_1,relu1_2,relu2_1,relu2_2,relu3_1,relu3_2,relu3_3",
     };
-}
-
-int nst_run(const nst_options *o, const nst_kernels *k)
-{
-    /* A caller that set only style runs that one style. */
-    nst_options one;
-    if (!o->data_dir && o->n_styles == 0 && o->style) {
-        one = *o;
-        one.styles[0] = o->style;
-        one.n_styles = 1;
-        o = &one;
-    }
-    nst_interrupt_install();
-    int rc = o->data_dir ? nst_run_batch(o, k) : nst_run_single(o, k);
-    nst_interrupt_restore();
-    return rc;
 }

@@ -6,6 +6,7 @@
 #define NST_RUN_H
 
 #include "nst.h"
+#include "simd.h"
 
 /* --content and --style to --out. */
 int nst_run_single(const nst_options *o, const nst_kernels *k);

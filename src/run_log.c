@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "color.h"
 #include "error.h"
 
 int nst_run_log_open(nst_run_log *log, const char *path)

@@ -148,13 +148,15 @@ int nst_transfer(const nst_network *net, const nst_options *o,
         const nst_picture picture = {
             .w = w, .h = h, .quality = o->quality,
             .chroma = px.chroma.data ? &px.chroma : NULL};
-        nst_progress_start(hooks->progress, hooks->label, o->iters, hooks->quiet);
+        nst_progress_start(hooks->progress, hooks->label, o->iters,
+                           hooks->quiet);
         const nst_optimise_job oj = {
             .obj = obj, .k = net->vgg.k, .w = w, .h = h, .iters = o->iters,
             .optimizer = o->optimizer, .lr = o->lr,
             .lbfgs_history = o->lbfgs_history, .save_every = o->save_every,
             .snap_prefix = hooks->snap_prefix, .snap_ext = hooks->snap_ext,
-            .picture = &picture, .progress = hooks->progress, .log = hooks->log,
+            .picture = &picture, .progress = hooks->progress,
+            .log = hooks->log,
             .on_iter = hooks->on_iter, .on_iter_ctx = hooks->ctx};
         if (hooks->sigint_stops)
             nst_interrupt_defer(1);

@@ -8,6 +8,7 @@
 #ifndef NST_VGG_H
 #define NST_VGG_H
 
+#include "nst.h" /* nst_pool */
 #include "simd.h"
 
 #define NST_VGG_MAX_LAYERS 16
@@ -20,8 +21,6 @@
 
 /* Subtracted from RGB pixels in [0, 255] before the first layer. */
 extern const float nst_vgg_mean[3];
-
-typedef enum nst_pool { NST_POOL_AVG, NST_POOL_MAX } nst_pool;
 
 typedef struct nst_vgg_layer {
     char name[16];   /* "conv3_3" */

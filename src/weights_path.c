@@ -1,4 +1,4 @@
-#include "weights_path.h"
+#include "nst.h"
 
 #include <glob.h>
 #include <stdio.h>
