@@ -20,6 +20,7 @@
 #include "npz_writer.h"
 #include "nst_runner.h"
 #include "pixels.h"
+#include "sheet.h"
 #include "testutil.h"
 #include "vgg.h"
 
@@ -1557,6 +1558,175 @@ START_TEST(batch_records_the_optimizer)
 }
 END_TEST
 
+/* ---- --sheet and --shard ------------------------------------------------ */
+
+START_TEST(parser_reads_sheet_and_shard)
+{
+    nst_cli cli;
+    char msg[512];
+    static const char *const both[] = {"--data", "d", "--shard", "2/3"};
+    ck_assert_int_eq(parse(both, 4, &cli, msg, sizeof msg), NST_CLI_RUN);
+    ck_assert_int_eq(cli.options.shard, 2);
+    ck_assert_int_eq(cli.options.n_shards, 3);
+    ck_assert_ptr_null(cli.options.sheet);
+    static const char *const sheet[] = {"--data", "d", "--sheet", "s.png"};
+    ck_assert_int_eq(parse(sheet, 4, &cli, msg, sizeof msg), NST_CLI_RUN);
+    ck_assert_str_eq(cli.options.sheet, "s.png");
+    ck_assert_int_eq(cli.options.n_shards, 0);
+    static const struct {
+        const char *args[6];
+        int n;
+        const char *msg;
+    } bad[] = {
+        {{"--data", "d", "--shard", "3/3"}, 4,
+         "--shard: '3/3' is not I/N with 0 <= I < N (see nst --help)"},
+        {{"--data", "d", "--shard", "1"}, 4,
+         "--shard: '1' is not I/N with 0 <= I < N (see nst --help)"},
+        {{"--data", "d", "--shard", "0/0"}, 4,
+         "--shard: '0/0' is not I/N with 0 <= I < N (see nst --help)"},
+        {{"--data", "d", "--shard", "-1/2"}, 4,
+         "--shard: '-1/2' is not I/N with 0 <= I < N (see nst --help)"},
+        {{"--data", "d", "--shard", "0/2", "--sheet", "s.png"}, 6,
+         "--sheet: one sheet of the whole batch cannot be written by --shard "
+         "processes; run without --shard for a sheet"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        ck_assert_int_eq(parse(bad[i].args, bad[i].n, &cli, msg, sizeof msg),
+                         NST_CLI_USAGE_ERROR);
+        ck_assert_str_eq(msg, bad[i].msg);
+    }
+    static const char *const single[] = {"--content", "c", "--style", "s",
+                                         "--out", "o.png", "--shard", "0/2"};
+    ck_assert_int_eq(parse(single, 8, &cli, msg, sizeof msg),
+                     NST_CLI_USAGE_ERROR);
+    ck_assert_str_eq(msg, "--shard needs --data (see nst --help)");
+}
+END_TEST
+
+/* The w x h panel at (x, y) of sheet equals file resized to w x h: exactly,
+ * as both are whole values written losslessly to PNG. */
+static void assert_panel(const nst_image *sheet, int x, int y, int w, int h,
+                         const char *file)
+{
+    nst_image raw, want;
+    ck_assert_msg(nst_image_load(file, &raw) == 0, "%s", nst_failure_reason());
+    ck_assert_int_eq(nst_image_resize(&raw, w, h, &want), 0);
+    for (int c = 0; c < 3; c++)
+        for (int i = 0; i < h; i++)
+            for (int j = 0; j < w; j++) {
+                const float got = sheet->data[((size_t)c * sheet->h + y + i) *
+                                                  sheet->w + x + j];
+                const float exp = want.data[((size_t)c * h + i) * w + j];
+                ck_assert_msg(got == exp, "%s: channel %d at (%d, %d): want "
+                              "%g, got %g", file, c, j, i, exp, got);
+            }
+    nst_image_free(&raw);
+    nst_image_free(&want);
+}
+
+/* Every pixel of the sheet outside the panels is white (the gaps). */
+static void assert_white_between(const nst_image *sheet, const int *xs,
+                                 const int *ws, int n, int y, int h)
+{
+    for (int c = 0; c < 3; c++)
+        for (int i = y; i < y + h; i++)
+            for (int j = 0; j < sheet->w; j++) {
+                int inside = 0;
+                for (int k = 0; k < n; k++)
+                    inside |= j >= xs[k] && j < xs[k] + ws[k];
+                if (!inside)
+                    ck_assert_msg(sheet->data[((size_t)c * sheet->h + i) *
+                                                  sheet->w + j] == 255,
+                                  "gap at (%d, %d) is not white", j, i);
+            }
+}
+
+/* Single pair: content 32x24 at --size 16 gives a 16x12 result; the sheet
+ * is content (16x12) | style 24x24 at height 12 (12x12) | result (16x12),
+ * 4 white pixels apart. */
+START_TEST(sheet_shows_content_style_result)
+{
+    tiny t;
+    char args[40000], err[4096], sheet[4500];
+    tiny_files(&t, "cli_sheet", 32, 24);
+    snprintf(sheet, sizeof sheet, "%s.sheet.png", t.out);
+    snprintf(args, sizeof args,
+             "--content '%s' --style '%s' --weights '%s' --out '%s' "
+             "--size 16 --iters 2 --quiet %s --sheet '%s'",
+             t.content, t.style, t.weights, t.out, one_layer, sheet);
+    ck_assert_msg(tu_nst(args, err, sizeof err) == 0, "%s", err);
+    nst_image s;
+    ck_assert_msg(nst_image_load(sheet, &s) == 0, "%s", nst_failure_reason());
+    ck_assert_int_eq(s.w, 16 + 12 + 16 + 2 * NST_SHEET_GAP);
+    ck_assert_int_eq(s.h, 12);
+    const int xs[3] = {0, 16 + NST_SHEET_GAP, 28 + 2 * NST_SHEET_GAP};
+    const int ws[3] = {16, 12, 16};
+    assert_panel(&s, xs[0], 0, 16, 12, t.content);
+    assert_panel(&s, xs[1], 0, 12, 12, t.style);
+    assert_panel(&s, xs[2], 0, 16, 12, t.out);
+    assert_white_between(&s, xs, ws, 3, 0, 12);
+    nst_image_free(&s);
+
+    /* --sheet naming an input is refused before any work. */
+    ck_assert_int_eq(unlink(t.out), 0);
+    snprintf(args, sizeof args,
+             "--content '%s' --style '%s' --weights '%s' --out '%s' "
+             "--size 16 --iters 2 --quiet %s --sheet '%s'",
+             t.content, t.style, t.weights, t.out, one_layer, t.style);
+    ck_assert_int_eq(tu_nst(args, err, sizeof err), 1);
+    tu_assert_one_line_naming(err, "--sheet");
+    ck_assert_int_eq(tu_file_size(t.out), -1);
+}
+END_TEST
+
+/* Batch: content_a 32x24 and content_b 24x24 with style_x 24x24 give two
+ * rows at the first result's height, 12: a is 16 | 12 | 16 wide, b
+ * 12 | 12 | 12, white to the right of b's row. */
+START_TEST(batch_sheet_has_a_row_per_pair)
+{
+    tiny t;
+    char dir[4096], data[4200], out[4200], sheet[4200], a[4300], b[4300],
+        x[4300], ra[4400], rb[4400], args[40000], err[4096];
+    tiny_files(&t, "cli_batch_sheet", 32, 24);
+    tu_tmpdir("cli_batch_sheet_data", dir, sizeof dir);
+    snprintf(data, sizeof data, "%s/data", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(sheet, sizeof sheet, "%s/sheet.png", dir);
+    ck_assert_int_eq(mkdir(data, 0777), 0);
+    snprintf(a, sizeof a, "%s/content_a.png", data);
+    snprintf(b, sizeof b, "%s/content_b.png", data);
+    snprintf(x, sizeof x, "%s/style_x.png", data);
+    ck_assert_int_eq(rename(t.content, a), 0);
+    write_png(b, 24, 24);
+    ck_assert_int_eq(rename(t.style, x), 0);
+    snprintf(args, sizeof args,
+             "--data '%s' --out '%s' --weights '%s' --size 16 --iters 1 "
+             "--quiet %s --sheet '%s'",
+             data, out, t.weights, one_layer, sheet);
+    ck_assert_msg(tu_nst(args, err, sizeof err) == 0, "%s", err);
+    snprintf(ra, sizeof ra, "%s/gen_0/result.png", out);
+    snprintf(rb, sizeof rb, "%s/gen_1/result.png", out);
+    nst_image s;
+    ck_assert_msg(nst_image_load(sheet, &s) == 0, "%s", nst_failure_reason());
+    ck_assert_int_eq(s.w, 44 + 2 * NST_SHEET_GAP);
+    ck_assert_int_eq(s.h, 24 + NST_SHEET_GAP);
+    const int xa[3] = {0, 16 + NST_SHEET_GAP, 28 + 2 * NST_SHEET_GAP};
+    const int wa[3] = {16, 12, 16};
+    const int xb[3] = {0, 12 + NST_SHEET_GAP, 24 + 2 * NST_SHEET_GAP};
+    const int wb[3] = {12, 12, 12};
+    const int y = 12 + NST_SHEET_GAP;
+    assert_panel(&s, xa[0], 0, 16, 12, a);
+    assert_panel(&s, xa[1], 0, 12, 12, x);
+    assert_panel(&s, xa[2], 0, 16, 12, ra);
+    assert_panel(&s, xb[0], y, 12, 12, b);
+    assert_panel(&s, xb[1], y, 12, 12, x);
+    assert_panel(&s, xb[2], y, 12, 12, rb);
+    assert_white_between(&s, xa, wa, 3, 0, 12 + NST_SHEET_GAP);
+    assert_white_between(&s, xb, wb, 3, y, 12);
+    nst_image_free(&s);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cli");
@@ -1577,6 +1747,12 @@ int main(void)
     tcase_add_test(hostile, unavailable_isa_fails_cleanly);
     tcase_add_test(hostile, overflowing_weights_stop_the_run);
     suite_add_tcase(s, hostile);
+    TCase *sheet = tcase_create("sheet");
+    tcase_set_timeout(sheet, 600);
+    tcase_add_test(sheet, parser_reads_sheet_and_shard);
+    tcase_add_test(sheet, sheet_shows_content_style_result);
+    tcase_add_test(sheet, batch_sheet_has_a_row_per_pair);
+    suite_add_tcase(s, sheet);
     find_data();
     if (have_data) {
         TCase *tc = tcase_create("cli");
