@@ -76,6 +76,8 @@ void nst_cli_usage(FILE *to)
 "                        result, to continue or to step up --size; write\n"
 "                        ./content for a file of that name)\n"
 "  --seed N              seed of --init noise (default %llu)\n"
+"  --init-noise-ratio R  --init noise starts from (1 - R) content + R uniform\n"
+"                        noise, 0 to 1 (default %g; 1: noise alone)\n"
 "\n"
 "Images and network:\n"
 "  --size N              longest side of the content image in pixels\n"
@@ -110,7 +112,7 @@ void nst_cli_usage(FILE *to)
 "have them. NST_ISA=scalar|avx2|neon forces a kernel set.\n",
             d.quality, d.iters, NST_LBFGS_MAX_HISTORY, d.lbfgs_history, d.lr,
             d.content_weight, d.style_weight, d.tv_weight,
-            (unsigned long long)d.seed, d.size, d.style_scale,
+            (unsigned long long)d.seed, d.init_noise_ratio, d.size, d.style_scale,
             d.content_layers, d.style_layers);
 }
 
@@ -163,7 +165,7 @@ enum {
     OPT_SEED, OPT_POOL, OPT_CL, OPT_SL, OPT_THREADS, OPT_SAVE_EVERY, OPT_LOG,
     OPT_QUIET, OPT_HELP, OPT_VERSION, OPT_PRESERVE_COLORS, OPT_QUALITY,
     OPT_STYLE_BLEND, OPT_STYLE_MASK, OPT_OPTIMIZER, OPT_LBFGS_HISTORY,
-    OPT_SHEET, OPT_SHARD
+    OPT_SHEET, OPT_SHARD, OPT_INIT_NOISE_RATIO
 };
 
 static const struct option long_options[] = {
@@ -198,6 +200,7 @@ static const struct option long_options[] = {
     {"lbfgs-history", required_argument, NULL, OPT_LBFGS_HISTORY},
     {"sheet", required_argument, NULL, OPT_SHEET},
     {"shard", required_argument, NULL, OPT_SHARD},
+    {"init-noise-ratio", required_argument, NULL, OPT_INIT_NOISE_RATIO},
     {NULL, 0, NULL, 0},
 };
 
@@ -235,6 +238,7 @@ static double *real_option(int opt, nst_options *o, double *lo, double *hi)
     case OPT_CW: *lo = 0; *hi = 1e30; return &o->content_weight;
     case OPT_SW: *lo = 0; *hi = 1e30; return &o->style_weight;
     case OPT_TVW: *lo = 0; *hi = 1e30; return &o->tv_weight;
+    case OPT_INIT_NOISE_RATIO: *lo = 0; *hi = 1; return &o->init_noise_ratio;
     default: return NULL;
     }
 }

@@ -60,6 +60,8 @@ typedef struct nst_options {
      * only (n_shards 0: all). */
     const char *sheet;
     int shard, n_shards;
+    /* --init noise: the start is (1 - ratio) content + ratio noise. */
+    double init_noise_ratio;
 } nst_options;
 
 /* "adam" or "lbfgs", as --optimizer takes it. */

@@ -1727,6 +1727,126 @@ START_TEST(batch_sheet_has_a_row_per_pair)
 }
 END_TEST
 
+/* ---- --init noise --------------------------------------------------------- */
+
+/* --init noise with ratio r starts from (1 - r) x + r u, u uniform in
+ * [0, 255) - the VGG mean, seeded. Recovering u from the start, every
+ * value must lie in that range; per channel its mean must be 127.5 and its
+ * standard deviation 255 / sqrt(12) = 73.6 within 4 standard errors
+ * (73.6 / sqrt(n) for the mean, about 0.45 x 73.6 / sqrt(n) for the
+ * standard deviation of a uniform variable): n = 48 x 40 gives 6.7 and
+ * 3.0, far below what a wrong recipe (no blend: u is then off by the
+ * content; a Gaussian: a different range) would give. */
+START_TEST(noise_start_follows_the_recipe)
+{
+    enum { W = 48, H = 40, PLANE = W * H };
+    static float content[3 * PLANE], x[3 * PLANE], y[3 * PLANE];
+    for (int i = 0; i < 3 * PLANE; i++)
+        content[i] = (float)((i * 37) % 200) - 100.0f;
+    static const double ratios[] = {1, 0.5, 0.1};
+    for (size_t k = 0; k < sizeof ratios / sizeof *ratios; k++) {
+        const double r = ratios[k];
+        memcpy(x, content, sizeof x);
+        nst_pixels_noise(x, W, H, 42, r);
+        for (int c = 0; c < 3; c++) {
+            double sum = 0, sum2 = 0;
+            for (int i = 0; i < PLANE; i++) {
+                const int at = c * PLANE + i;
+                const double u = (x[at] - (1 - r) * content[at]) / r +
+                                 nst_vgg_mean[c];
+                ck_assert_msg(u > -1e-3 && u < 255 + 1e-3,
+                              "ratio %g, channel %d, pixel %d: noise %g", r,
+                              c, i, u);
+                sum += u;
+                sum2 += u * u;
+            }
+            const double mean = sum / PLANE;
+            const double sd = sqrt(sum2 / PLANE - mean * mean);
+            const double sd_u = 255 / sqrt(12);
+            ck_assert_msg(fabs(mean - 127.5) < 4 * sd_u / sqrt(PLANE),
+                          "ratio %g, channel %d: mean %g", r, c, mean);
+            ck_assert_msg(fabs(sd - sd_u) < 4 * 0.45 * sd_u / sqrt(PLANE),
+                          "ratio %g, channel %d: sd %g", r, c, sd);
+        }
+        /* The same seed gives the same start, another seed another. */
+        memcpy(y, content, sizeof y);
+        nst_pixels_noise(y, W, H, 42, r);
+        ck_assert(memcmp(x, y, sizeof x) == 0);
+        memcpy(y, content, sizeof y);
+        nst_pixels_noise(y, W, H, 43, r);
+        ck_assert(memcmp(x, y, sizeof x) != 0);
+    }
+    /* Ratio 0 is the content itself. */
+    memcpy(x, content, sizeof x);
+    nst_pixels_noise(x, W, H, 42, 0);
+    ck_assert(memcmp(x, content, sizeof x) == 0);
+}
+END_TEST
+
+/* Content loss (log column 2) of row 0 and of the last row of a 10-iteration
+ * run at 32 pixels from --init noise with the extra options. */
+static void noise_run(const char *dir, const char *tag, const char *extra,
+                      double *first, double *last)
+{
+    char args[40000], err[4096], path[4200];
+    double rows[16][6];
+    snprintf(path, sizeof path, "%s/%s.csv", dir, tag);
+    snprintf(args, sizeof args,
+             "--content '%s' --style '%s' --weights '%s' --size 32 "
+             "--iters 10 --optimizer adam --init noise --quiet "
+             "--out '%s/%s.png' --log '%s' %s",
+             content, style, weights, dir, tag, path, extra);
+    ck_assert_msg(tu_nst(args, err, sizeof err) == 0, "%s: %s", extra, err);
+    const int n = read_log(path, rows, 16);
+    ck_assert_int_eq(n, 11);
+    *first = rows[0][2];
+    *last = rows[n - 1][2];
+}
+
+/* The default recipe starts a quarter of the way from the content to the
+ * noise. Were the network linear, the start's content loss would be r^2 =
+ * 1/16 of noise alone's; ReLUs that switch on the way make it larger
+ * (0.18 measured), so the bound is r = 1/4. 10 Adam steps of typically
+ * at most --lr = 4 levels (math.md) move a pixel about 40 levels, less
+ * than the starts' mean distance (3/4 of |noise - content|, about 60
+ * levels), so the default run stays the closer to the content: we require
+ * under half of noise alone's content loss (0.42 measured). */
+START_TEST(noise_start_keeps_the_content)
+{
+    char dir[4096];
+    double mixed0, mixed, noise0, noise;
+    tu_tmpdir("cli_noise_content", dir, sizeof dir);
+    noise_run(dir, "mixed", "", &mixed0, &mixed);
+    noise_run(dir, "noise", "--init-noise-ratio 1", &noise0, &noise);
+    ck_assert_msg(mixed0 < 0.25 * noise0, "start: %g, noise alone %g", mixed0,
+                  noise0);
+    ck_assert_msg(mixed < 0.5 * noise, "after 10: %g, noise alone %g", mixed,
+                  noise);
+}
+END_TEST
+
+START_TEST(parser_reads_init_noise_ratio)
+{
+    nst_cli cli;
+    char msg[512];
+    nst_options d;
+    nst_options_default(&d);
+    static const char *const pair[] = {"--data", "d"};
+    ck_assert_int_eq(parse(pair, 2, &cli, msg, sizeof msg), NST_CLI_RUN);
+    ck_assert(cli.options.init_noise_ratio == d.init_noise_ratio);
+    static const char *const some[] = {"--data", "d", "--init", "noise",
+                                       "--init-noise-ratio", "0.25"};
+    ck_assert_int_eq(parse(some, 6, &cli, msg, sizeof msg), NST_CLI_RUN);
+    ck_assert(cli.options.init_noise_ratio == 0.25);
+    static const char *const bad[] = {"--data", "d", "--init-noise-ratio",
+                                      "1.5"};
+    ck_assert_int_eq(parse(bad, 4, &cli, msg, sizeof msg),
+                     NST_CLI_USAGE_ERROR);
+    ck_assert_str_eq(msg, "--init-noise-ratio: '1.5' is not a number from 0 "
+                          "to 1");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cli");
@@ -1747,12 +1867,14 @@ int main(void)
     tcase_add_test(hostile, unavailable_isa_fails_cleanly);
     tcase_add_test(hostile, overflowing_weights_stop_the_run);
     suite_add_tcase(s, hostile);
-    TCase *sheet = tcase_create("sheet");
-    tcase_set_timeout(sheet, 600);
-    tcase_add_test(sheet, parser_reads_sheet_and_shard);
-    tcase_add_test(sheet, sheet_shows_content_style_result);
-    tcase_add_test(sheet, batch_sheet_has_a_row_per_pair);
-    suite_add_tcase(s, sheet);
+    TCase *controls = tcase_create("controls");
+    tcase_set_timeout(controls, 600);
+    tcase_add_test(controls, parser_reads_sheet_and_shard);
+    tcase_add_test(controls, sheet_shows_content_style_result);
+    tcase_add_test(controls, batch_sheet_has_a_row_per_pair);
+    tcase_add_test(controls, noise_start_follows_the_recipe);
+    tcase_add_test(controls, parser_reads_init_noise_ratio);
+    suite_add_tcase(s, controls);
     find_data();
     if (have_data) {
         TCase *tc = tcase_create("cli");
@@ -1780,6 +1902,7 @@ int main(void)
         tcase_add_test(tc, adam_is_the_default_optimizer);
         tcase_add_test(tc, lbfgs_run_logs_every_evaluation);
         tcase_add_test(tc, batch_records_the_optimizer);
+        tcase_add_test(tc, noise_start_keeps_the_content);
         suite_add_tcase(s, tc);
     } else {
         printf("SKIP: end-to-end runs on the real weights and images: not "
