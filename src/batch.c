@@ -120,6 +120,11 @@ int nst_batch_pairs(const nst_batch *b)
     return b->n_content * b->n_style;
 }
 
+int nst_batch_in_shard(int i, int shard, int n_shards)
+{
+    return n_shards == 0 || i % n_shards == shard;
+}
+
 void nst_batch_free(nst_batch *b)
 {
     for (int i = 0; i < b->n_content; i++)

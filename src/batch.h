@@ -16,6 +16,10 @@ int nst_batch_scan(const char *dir, nst_batch *b);
 /* Pairs, in order: pair i is content[i / n_style] with style[i % n_style]. */
 int nst_batch_pairs(const nst_batch *b);
 
+/* 1 if pair i belongs to shard `shard` of n_shards (--shard I/N: i mod N
+ * = I); every pair does when n_shards is 0. */
+int nst_batch_in_shard(int i, int shard, int n_shards);
+
 void nst_batch_free(nst_batch *b);
 
 #endif

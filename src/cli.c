@@ -52,6 +52,12 @@ void nst_cli_usage(FILE *to)
 "                        gen_i/)\n"
 "  --quality N           JPEG quality of .jpg results and snapshots, 1 to 100\n"
 "                        (default %d)\n"
+"  --sheet FILE          also write content | style(s) | result side by side\n"
+"                        at a common height, .png or .jpg (batch: a row per\n"
+"                        pair; not with --shard)\n"
+"  --shard I/N           batch: run only the pairs i with i mod N = I, so N\n"
+"                        processes (I = 0..N-1) sharing OUTDIR write exactly\n"
+"                        the batch one process would\n"
 "\n"
 "Optimisation:\n"
 "  --iters N             iterations, each one evaluation of the loss and its\n"
@@ -72,6 +78,8 @@ void nst_cli_usage(FILE *to)
 "                        result, to continue or to step up --size; write\n"
 "                        ./content for a file of that name)\n"
 "  --seed N              seed of --init noise (default %llu)\n"
+"  --init-noise-ratio R  --init noise starts from (1 - R) content + R uniform\n"
+"                        noise, 0 to 1 (default %g; 1: noise alone)\n"
 "\n"
 "Images and network:\n"
 "  --size N              longest side of the content image in pixels\n"
@@ -106,7 +114,7 @@ void nst_cli_usage(FILE *to)
 "have them. NST_ISA=scalar|avx2|neon forces a kernel set.\n",
             d.quality, d.iters, NST_LBFGS_MAX_HISTORY, d.lbfgs_history, d.lr,
             d.content_weight, d.style_weight, d.tv_weight,
-            (unsigned long long)d.seed, d.size, d.style_scale,
+            (unsigned long long)d.seed, d.init_noise_ratio, d.size, d.style_scale,
             d.content_layers, d.style_layers);
 }
 
@@ -158,7 +166,8 @@ enum {
     OPT_LR, OPT_CW, OPT_SW, OPT_TVW, OPT_SIZE, OPT_STYLE_SCALE, OPT_INIT,
     OPT_SEED, OPT_POOL, OPT_CL, OPT_SL, OPT_THREADS, OPT_SAVE_EVERY, OPT_LOG,
     OPT_QUIET, OPT_HELP, OPT_VERSION, OPT_PRESERVE_COLORS, OPT_QUALITY,
-    OPT_STYLE_BLEND, OPT_STYLE_MASK, OPT_OPTIMIZER, OPT_LBFGS_HISTORY
+    OPT_STYLE_BLEND, OPT_STYLE_MASK, OPT_OPTIMIZER, OPT_LBFGS_HISTORY,
+    OPT_SHEET, OPT_SHARD, OPT_INIT_NOISE_RATIO
 };
 
 static const struct option long_options[] = {
@@ -191,6 +200,9 @@ static const struct option long_options[] = {
     {"version", no_argument, NULL, OPT_VERSION},
     {"optimizer", required_argument, NULL, OPT_OPTIMIZER},
     {"lbfgs-history", required_argument, NULL, OPT_LBFGS_HISTORY},
+    {"sheet", required_argument, NULL, OPT_SHEET},
+    {"shard", required_argument, NULL, OPT_SHARD},
+    {"init-noise-ratio", required_argument, NULL, OPT_INIT_NOISE_RATIO},
     {NULL, 0, NULL, 0},
 };
 
@@ -228,6 +240,7 @@ static double *real_option(int opt, nst_options *o, double *lo, double *hi)
     case OPT_CW: *lo = 0; *hi = NST_LOSS_WEIGHT_MAX; return &o->content_weight;
     case OPT_SW: *lo = 0; *hi = NST_LOSS_WEIGHT_MAX; return &o->style_weight;
     case OPT_TVW: *lo = 0; *hi = NST_LOSS_WEIGHT_MAX; return &o->tv_weight;
+    case OPT_INIT_NOISE_RATIO: *lo = 0; *hi = 1; return &o->init_noise_ratio;
     default: return NULL;
     }
 }
@@ -286,6 +299,35 @@ static nst_cli_status check_styles(const nst_options *o, char *msg,
         return usage_error(msg, size, "--style-mask: %d masks for %d --style "
                                       "images (give one each, in order)",
                            o->n_masks, o->n_styles);
+    return NST_CLI_RUN;
+}
+
+/* --shard I/N: 0 <= I < N. */
+static int parse_shard(const char *s, int *shard, int *n_shards)
+{
+    long i, n;
+    char item[32];
+    const size_t len = strcspn(s, "/");
+    snprintf(item, sizeof item, "%.*s", (int)len, s);
+    if (len >= sizeof item || !s[len] || parse_long(item, 0, 1000000, &i) ||
+        parse_long(s + len + 1, 1, 1000000, &n) || i >= n)
+        return -1;
+    *shard = (int)i;
+    *n_shards = (int)n;
+    return 0;
+}
+
+/* --sheet and --shard agree with the mode. */
+static nst_cli_status check_batch_outputs(const nst_options *o, char *msg,
+                                          size_t size)
+{
+    if (o->n_shards && !o->data_dir)
+        return usage_error(msg, size, "--shard needs --data (see nst --help)");
+    if (o->n_shards && o->sheet)
+        return usage_error(msg, size,
+                           "--sheet: one sheet of the whole batch cannot be "
+                           "written by --shard processes; run without "
+                           "--shard for a sheet");
     return NST_CLI_RUN;
 }
 
@@ -422,6 +464,14 @@ nst_cli_status nst_cli_parse(int argc, char **argv, nst_cli *cli, char *msg,
                                    "(see nst --help)",
                                    optarg);
             break;
+        case OPT_SHEET: o->sheet = optarg; break;
+        case OPT_SHARD:
+            if (parse_shard(optarg, &o->shard, &o->n_shards) != 0)
+                return usage_error(msg, size,
+                                   "--shard: '%s' is not I/N with 0 <= I < N "
+                                   "(see nst --help)",
+                                   optarg);
+            break;
         case OPT_POOL:
             if (strcmp(optarg, "avg") && strcmp(optarg, "max"))
                 return usage_error(msg, size,
@@ -457,5 +507,7 @@ nst_cli_status nst_cli_parse(int argc, char **argv, nst_cli *cli, char *msg,
         st = check_styles(o, msg, size);
     if (st == NST_CLI_RUN)
         st = check_layers(o, msg, size);
+    if (st == NST_CLI_RUN)
+        st = check_batch_outputs(o, msg, size);
     return st;
 }

@@ -23,6 +23,7 @@ void nst_options_default(nst_options *o)
         .size = 512,
         .style_scale = 1.0,
         .seed = 0,
+        .init_noise_ratio = 0.25,
         .colors = NST_COLORS_NONE,
         .quality = NST_IMAGE_JPEG_QUALITY,
         .pool = NST_POOL_AVG,

@@ -99,6 +99,13 @@ typedef struct nst_options {
     int save_every; /* snapshot every K iterations; 0: none */
     const char *log_path; /* CSV of the losses; NULL: none */
     int quiet;
+    /* --sheet: content | style(s) | result side by side (batch: a row per
+     * pair); NULL: none. --shard: batch pairs i with i mod n_shards = shard
+     * only (n_shards 0: all). */
+    const char *sheet;
+    int shard, n_shards;
+    /* --init noise: the start is (1 - ratio) content + ratio noise. */
+    double init_noise_ratio;
 } nst_options;
 
 /* The defaults documented in --help and README.md. */

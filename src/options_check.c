@@ -72,6 +72,7 @@ int nst_options_check(const nst_options *o, int n_styles)
         in_range("style_weight", o->style_weight, 0, NST_LOSS_WEIGHT_MAX) !=
             0 ||
         in_range("tv_weight", o->tv_weight, 0, NST_LOSS_WEIGHT_MAX) != 0 ||
+        in_range("init_noise_ratio", o->init_noise_ratio, 0, 1) != 0 ||
         in_range("style_scale", o->style_scale, NST_STYLE_SCALE_MIN,
                  NST_STYLE_SCALE_MAX) != 0)
         return -1;

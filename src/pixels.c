@@ -135,7 +135,7 @@ void nst_pixels_clamp(float *x, int w, int h)
 }
 
 /* SplitMix64 steps through the seed; the top 24 bits give the value. */
-void nst_pixels_noise(float *x, int w, int h, uint64_t seed)
+void nst_pixels_noise(float *x, int w, int h, uint64_t seed, double ratio)
 {
     const size_t plane = (size_t)w * h;
     uint64_t s = seed;
@@ -145,7 +145,9 @@ void nst_pixels_noise(float *x, int w, int h, uint64_t seed)
             z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
             z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
             z ^= z >> 31;
+            const double u = 255.0 * (double)(z >> 40) * 0x1p-24 -
+                             nst_vgg_mean[c];
             x[c * plane + i] =
-                255.0f * (float)(z >> 40) * 0x1p-24f - nst_vgg_mean[c];
+                (float)((1 - ratio) * x[c * plane + i] + ratio * u);
         }
 }

@@ -68,7 +68,8 @@ int nst_pixels_save(const nst_picture *pic, const char *path, const float *x);
 /* Keeps x in the valid pixel range [0, 255] - mean. */
 void nst_pixels_clamp(float *x, int w, int h);
 
-/* Uniform pixels in [0, 255) - mean from a seeded generator. */
-void nst_pixels_noise(float *x, int w, int h, uint64_t seed);
+/* --init noise: x (holding the content) becomes (1 - ratio) x + ratio u,
+ * u uniform in [0, 255) - mean from a generator seeded by seed. */
+void nst_pixels_noise(float *x, int w, int h, uint64_t seed, double ratio);
 
 #endif

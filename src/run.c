@@ -18,6 +18,7 @@
 #include "pixels.h"
 #include "progress.h"
 #include "run_log.h"
+#include "sheet.h"
 #include "transfer.h"
 
 /* Where one pair's results go. */
@@ -113,6 +114,23 @@ static int job_pictures_load(const nst_options *o, const pair_job *job,
     if (rc != 0)
         job_pictures_free(p);
     return rc;
+}
+
+/* --sheet, an output like the others: guarded, and probed before the run. */
+static int guard_sheet(nst_guard *g, const nst_options *o)
+{
+    return o->sheet ? nst_guard_output(g, o->sheet, "--sheet") : 0;
+}
+
+static int probe_sheet(const nst_options *o)
+{
+    if (!o->sheet)
+        return 0;
+    if (!nst_image_save_supported(o->sheet))
+        return nst_fail("%s: unknown image type for --sheet (use .png, .jpg "
+                        "or .jpeg)",
+                        o->sheet);
+    return nst_atomic_probe(o->sheet);
 }
 
 /* Every file the job writes, for the guard. */
@@ -241,11 +259,11 @@ int nst_run_single(const nst_options *o, const nst_kernels *k)
                  ? -1
                  : 0;
     }
-    if (rc == 0 &&
-        (guard_outputs(&g, o, &job) != 0 || nst_guard_check(&g) != 0))
+    if (rc == 0 && (guard_outputs(&g, o, &job) != 0 ||
+                    guard_sheet(&g, o) != 0 || nst_guard_check(&g) != 0))
         rc = -1;
     nst_guard_free(&g);
-    if (rc != 0 || nst_atomic_probe(o->out) != 0 ||
+    if (rc != 0 || nst_atomic_probe(o->out) != 0 || probe_sheet(o) != 0 ||
         (o->log_path && nst_atomic_probe(o->log_path) != 0) ||
         probe_snapshots(o, &job) != 0)
         return -1;
@@ -260,6 +278,14 @@ int nst_run_single(const nst_options *o, const nst_kernels *k)
     rc = transfer(o, &net, &job, &init) < 0 ? -1 : interrupted_status();
     nst_network_free(&net);
     nst_image_free(&init);
+    if (rc == 0 && o->sheet) {
+        /* One row: the content, every style, the result. */
+        const char *files[NST_MAX_STYLES + 2] = {o->content};
+        for (int i = 0; i < o->n_styles; i++)
+            files[1 + i] = o->styles[i];
+        files[o->n_styles + 1] = o->out;
+        rc = nst_sheet_write(o->sheet, files, 1, o->n_styles + 2, o->quality);
+    }
     return rc;
 }
 
@@ -332,9 +358,11 @@ static int guard_batch(const nst_options *o, const nst_batch *b)
             rc = nst_guard_output(&g, p.info, "pair.txt");
     }
     if (rc == 0)
+        rc = guard_sheet(&g, o);
+    if (rc == 0)
         rc = nst_guard_check(&g);
     nst_guard_free(&g);
-    return rc;
+    return rc == 0 ? probe_sheet(o) : rc;
 }
 
 static void free_reasons(char **why, int n)
@@ -412,6 +440,8 @@ static int run_pairs(const nst_options *o, const nst_network *net,
     for (int i = 0; i < pairs && !nst_interrupt_requested(); i++) {
         pair_paths p;
         pair_job job;
+        if (!nst_batch_in_shard(i, o->shard, o->n_shards))
+            continue;
         if (pair_job_for(o, b, i, &p, &job) != 0)
             return -1;
         if (skip_reason(b, i, content_why, style_why)) {
@@ -438,13 +468,39 @@ static int run_pairs(const nst_options *o, const nst_network *net,
     return 0;
 }
 
+/* --sheet of a batch: a row per pair, its content, style and result. */
+static int batch_sheet(const nst_options *o, const nst_batch *b)
+{
+    const int pairs = nst_batch_pairs(b);
+    const char **files = calloc((size_t)3 * pairs, sizeof *files);
+    char *outs = malloc((size_t)pairs * PATH_MAX);
+    int rc = !files || !outs
+                 ? nst_fail("%s: out of memory for the sheet", o->sheet)
+                 : 0;
+    for (int i = 0; rc == 0 && i < pairs; i++) {
+        pair_paths p;
+        pair_job job;
+        if ((rc = pair_job_for(o, b, i, &p, &job)) != 0)
+            break;
+        memcpy(outs + (size_t)i * PATH_MAX, p.out, PATH_MAX);
+        files[3 * i] = job.content;
+        files[3 * i + 1] = job.style;
+        files[3 * i + 2] = outs + (size_t)i * PATH_MAX;
+    }
+    if (rc == 0)
+        rc = nst_sheet_write(o->sheet, files, pairs, 3, o->quality);
+    free(files);
+    free(outs);
+    return rc;
+}
+
 /* Reports, before any pair runs, each pair an unusable image skips. */
-static void report_skipped(const nst_batch *b, char **content_why,
-                           char **style_why)
+static void report_skipped(const nst_options *o, const nst_batch *b,
+                           char **content_why, char **style_why)
 {
     for (int i = 0; i < nst_batch_pairs(b); i++) {
         const char *why = skip_reason(b, i, content_why, style_why);
-        if (why)
+        if (why && nst_batch_in_shard(i, o->shard, o->n_shards))
             fprintf(stderr, "nst: gen_%d (%s, %s) skipped: %s\n", i,
                     b->content[i / b->n_style], b->style[i % b->n_style],
                     why);
@@ -473,8 +529,10 @@ int nst_run_batch(const nst_options *o, const nst_kernels *k)
     if (!content_why || !style_why)
         nst_fail("out of memory checking the images of %s", o->data_dir);
     else {
-        report_skipped(&b, content_why, style_why);
+        report_skipped(o, &b, content_why, style_why);
         rc = run_pairs(o, &net, k, &b, &init, content_why, style_why);
+        if (rc == 0 && o->sheet)
+            rc = batch_sheet(o, &b);
     }
     free_reasons(content_why, b.n_content);
     free_reasons(style_why, b.n_style);

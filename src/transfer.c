@@ -42,7 +42,7 @@ static int start_image(const nst_options *o, const nst_image *init, float *x,
         if (nst_pixels_from_picture(init, x, w, h) != 0)
             return -1;
     } else if (o->init_noise)
-        nst_pixels_noise(x, w, h, o->seed);
+        nst_pixels_noise(x, w, h, o->seed, o->init_noise_ratio);
     if (o->colors == NST_COLORS_LUMINANCE)
         nst_pixels_to_luminance(x, w, h);
     return 0;

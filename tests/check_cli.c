@@ -20,6 +20,7 @@
 #include "npz_writer.h"
 #include "nst_runner.h"
 #include "pixels.h"
+#include "sheet.h"
 #include "testutil.h"
 #include "vgg.h"
 
@@ -1559,6 +1560,295 @@ START_TEST(batch_records_the_optimizer)
 }
 END_TEST
 
+/* ---- --sheet and --shard ------------------------------------------------ */
+
+START_TEST(parser_reads_sheet_and_shard)
+{
+    nst_cli cli;
+    char msg[512];
+    static const char *const both[] = {"--data", "d", "--shard", "2/3"};
+    ck_assert_int_eq(parse(both, 4, &cli, msg, sizeof msg), NST_CLI_RUN);
+    ck_assert_int_eq(cli.options.shard, 2);
+    ck_assert_int_eq(cli.options.n_shards, 3);
+    ck_assert_ptr_null(cli.options.sheet);
+    static const char *const sheet[] = {"--data", "d", "--sheet", "s.png"};
+    ck_assert_int_eq(parse(sheet, 4, &cli, msg, sizeof msg), NST_CLI_RUN);
+    ck_assert_str_eq(cli.options.sheet, "s.png");
+    ck_assert_int_eq(cli.options.n_shards, 0);
+    static const struct {
+        const char *args[6];
+        int n;
+        const char *msg;
+    } bad[] = {
+        {{"--data", "d", "--shard", "3/3"}, 4,
+         "--shard: '3/3' is not I/N with 0 <= I < N (see nst --help)"},
+        {{"--data", "d", "--shard", "1"}, 4,
+         "--shard: '1' is not I/N with 0 <= I < N (see nst --help)"},
+        {{"--data", "d", "--shard", "0/0"}, 4,
+         "--shard: '0/0' is not I/N with 0 <= I < N (see nst --help)"},
+        {{"--data", "d", "--shard", "-1/2"}, 4,
+         "--shard: '-1/2' is not I/N with 0 <= I < N (see nst --help)"},
+        {{"--data", "d", "--shard", "0/2", "--sheet", "s.png"}, 6,
+         "--sheet: one sheet of the whole batch cannot be written by --shard "
+         "processes; run without --shard for a sheet"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        ck_assert_int_eq(parse(bad[i].args, bad[i].n, &cli, msg, sizeof msg),
+                         NST_CLI_USAGE_ERROR);
+        ck_assert_str_eq(msg, bad[i].msg);
+    }
+    static const char *const single[] = {"--content", "c", "--style", "s",
+                                         "--out", "o.png", "--shard", "0/2"};
+    ck_assert_int_eq(parse(single, 8, &cli, msg, sizeof msg),
+                     NST_CLI_USAGE_ERROR);
+    ck_assert_str_eq(msg, "--shard needs --data (see nst --help)");
+}
+END_TEST
+
+/* The w x h panel at (x, y) of sheet equals file resized to w x h: exactly,
+ * as both are whole values written losslessly to PNG. */
+static void assert_panel(const nst_image *sheet, int x, int y, int w, int h,
+                         const char *file)
+{
+    nst_image raw, want;
+    ck_assert_msg(nst_image_load(file, &raw) == 0, "%s", nst_failure_reason());
+    ck_assert_int_eq(nst_image_resize(&raw, w, h, &want), 0);
+    for (int c = 0; c < 3; c++)
+        for (int i = 0; i < h; i++)
+            for (int j = 0; j < w; j++) {
+                const float got = sheet->data[((size_t)c * sheet->h + y + i) *
+                                                  sheet->w + x + j];
+                const float exp = want.data[((size_t)c * h + i) * w + j];
+                ck_assert_msg(got == exp, "%s: channel %d at (%d, %d): want "
+                              "%g, got %g", file, c, j, i, exp, got);
+            }
+    nst_image_free(&raw);
+    nst_image_free(&want);
+}
+
+/* Every pixel of the sheet outside the panels is white (the gaps). */
+static void assert_white_between(const nst_image *sheet, const int *xs,
+                                 const int *ws, int n, int y, int h)
+{
+    for (int c = 0; c < 3; c++)
+        for (int i = y; i < y + h; i++)
+            for (int j = 0; j < sheet->w; j++) {
+                int inside = 0;
+                for (int k = 0; k < n; k++)
+                    inside |= j >= xs[k] && j < xs[k] + ws[k];
+                if (!inside)
+                    ck_assert_msg(sheet->data[((size_t)c * sheet->h + i) *
+                                                  sheet->w + j] == 255,
+                                  "gap at (%d, %d) is not white", j, i);
+            }
+}
+
+/* Single pair: content 32x24 at --size 16 gives a 16x12 result; the sheet
+ * is content (16x12) | style 24x24 at height 12 (12x12) | result (16x12),
+ * 4 white pixels apart. */
+START_TEST(sheet_shows_content_style_result)
+{
+    tiny t;
+    char args[40000], err[4096], sheet[4500];
+    tiny_files(&t, "cli_sheet", 32, 24);
+    snprintf(sheet, sizeof sheet, "%s.sheet.png", t.out);
+    snprintf(args, sizeof args,
+             "--content '%s' --style '%s' --weights '%s' --out '%s' "
+             "--size 16 --iters 2 --quiet %s --sheet '%s'",
+             t.content, t.style, t.weights, t.out, one_layer, sheet);
+    ck_assert_msg(tu_nst(args, err, sizeof err) == 0, "%s", err);
+    nst_image s;
+    ck_assert_msg(nst_image_load(sheet, &s) == 0, "%s", nst_failure_reason());
+    ck_assert_int_eq(s.w, 16 + 12 + 16 + 2 * NST_SHEET_GAP);
+    ck_assert_int_eq(s.h, 12);
+    const int xs[3] = {0, 16 + NST_SHEET_GAP, 28 + 2 * NST_SHEET_GAP};
+    const int ws[3] = {16, 12, 16};
+    assert_panel(&s, xs[0], 0, 16, 12, t.content);
+    assert_panel(&s, xs[1], 0, 12, 12, t.style);
+    assert_panel(&s, xs[2], 0, 16, 12, t.out);
+    assert_white_between(&s, xs, ws, 3, 0, 12);
+    nst_image_free(&s);
+
+    /* --sheet naming an input is refused before any work. */
+    ck_assert_int_eq(unlink(t.out), 0);
+    snprintf(args, sizeof args,
+             "--content '%s' --style '%s' --weights '%s' --out '%s' "
+             "--size 16 --iters 2 --quiet %s --sheet '%s'",
+             t.content, t.style, t.weights, t.out, one_layer, t.style);
+    ck_assert_int_eq(tu_nst(args, err, sizeof err), 1);
+    tu_assert_one_line_naming(err, "--sheet");
+    ck_assert_int_eq(tu_file_size(t.out), -1);
+}
+END_TEST
+
+/* Batch: content_a 32x24 and content_b 24x24 with style_x 24x24 give two
+ * rows at the first result's height, 12: a is 16 | 12 | 16 wide, b
+ * 12 | 12 | 12, white to the right of b's row. */
+START_TEST(batch_sheet_has_a_row_per_pair)
+{
+    tiny t;
+    char dir[4096], data[4200], out[4200], sheet[4200], a[4300], b[4300],
+        x[4300], ra[4400], rb[4400], args[40000], err[4096];
+    tiny_files(&t, "cli_batch_sheet", 32, 24);
+    tu_tmpdir("cli_batch_sheet_data", dir, sizeof dir);
+    snprintf(data, sizeof data, "%s/data", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(sheet, sizeof sheet, "%s/sheet.png", dir);
+    ck_assert_int_eq(mkdir(data, 0777), 0);
+    snprintf(a, sizeof a, "%s/content_a.png", data);
+    snprintf(b, sizeof b, "%s/content_b.png", data);
+    snprintf(x, sizeof x, "%s/style_x.png", data);
+    ck_assert_int_eq(rename(t.content, a), 0);
+    write_png(b, 24, 24);
+    ck_assert_int_eq(rename(t.style, x), 0);
+    snprintf(args, sizeof args,
+             "--data '%s' --out '%s' --weights '%s' --size 16 --iters 1 "
+             "--quiet %s --sheet '%s'",
+             data, out, t.weights, one_layer, sheet);
+    ck_assert_msg(tu_nst(args, err, sizeof err) == 0, "%s", err);
+    snprintf(ra, sizeof ra, "%s/gen_0/result.png", out);
+    snprintf(rb, sizeof rb, "%s/gen_1/result.png", out);
+    nst_image s;
+    ck_assert_msg(nst_image_load(sheet, &s) == 0, "%s", nst_failure_reason());
+    ck_assert_int_eq(s.w, 44 + 2 * NST_SHEET_GAP);
+    ck_assert_int_eq(s.h, 24 + NST_SHEET_GAP);
+    const int xa[3] = {0, 16 + NST_SHEET_GAP, 28 + 2 * NST_SHEET_GAP};
+    const int wa[3] = {16, 12, 16};
+    const int xb[3] = {0, 12 + NST_SHEET_GAP, 24 + 2 * NST_SHEET_GAP};
+    const int wb[3] = {12, 12, 12};
+    const int y = 12 + NST_SHEET_GAP;
+    assert_panel(&s, xa[0], 0, 16, 12, a);
+    assert_panel(&s, xa[1], 0, 12, 12, x);
+    assert_panel(&s, xa[2], 0, 16, 12, ra);
+    assert_panel(&s, xb[0], y, 12, 12, b);
+    assert_panel(&s, xb[1], y, 12, 12, x);
+    assert_panel(&s, xb[2], y, 12, 12, rb);
+    assert_white_between(&s, xa, wa, 3, 0, 12 + NST_SHEET_GAP);
+    assert_white_between(&s, xb, wb, 3, y, 12);
+    nst_image_free(&s);
+}
+END_TEST
+
+/* ---- --init noise --------------------------------------------------------- */
+
+/* --init noise with ratio r starts from (1 - r) x + r u, u uniform in
+ * [0, 255) - the VGG mean, seeded. Recovering u from the start, every
+ * value must lie in that range; per channel its mean must be 127.5 and its
+ * standard deviation 255 / sqrt(12) = 73.6 within 4 standard errors
+ * (73.6 / sqrt(n) for the mean, about 0.45 x 73.6 / sqrt(n) for the
+ * standard deviation of a uniform variable): n = 48 x 40 gives 6.7 and
+ * 3.0, far below what a wrong recipe (no blend: u is then off by the
+ * content; a Gaussian: a different range) would give. */
+START_TEST(noise_start_follows_the_recipe)
+{
+    enum { W = 48, H = 40, PLANE = W * H };
+    static float content[3 * PLANE], x[3 * PLANE], y[3 * PLANE];
+    for (int i = 0; i < 3 * PLANE; i++)
+        content[i] = (float)((i * 37) % 200) - 100.0f;
+    static const double ratios[] = {1, 0.5, 0.1};
+    for (size_t k = 0; k < sizeof ratios / sizeof *ratios; k++) {
+        const double r = ratios[k];
+        memcpy(x, content, sizeof x);
+        nst_pixels_noise(x, W, H, 42, r);
+        for (int c = 0; c < 3; c++) {
+            double sum = 0, sum2 = 0;
+            for (int i = 0; i < PLANE; i++) {
+                const int at = c * PLANE + i;
+                const double u = (x[at] - (1 - r) * content[at]) / r +
+                                 nst_vgg_mean[c];
+                ck_assert_msg(u > -1e-3 && u < 255 + 1e-3,
+                              "ratio %g, channel %d, pixel %d: noise %g", r,
+                              c, i, u);
+                sum += u;
+                sum2 += u * u;
+            }
+            const double mean = sum / PLANE;
+            const double sd = sqrt(sum2 / PLANE - mean * mean);
+            const double sd_u = 255 / sqrt(12);
+            ck_assert_msg(fabs(mean - 127.5) < 4 * sd_u / sqrt(PLANE),
+                          "ratio %g, channel %d: mean %g", r, c, mean);
+            ck_assert_msg(fabs(sd - sd_u) < 4 * 0.45 * sd_u / sqrt(PLANE),
+                          "ratio %g, channel %d: sd %g", r, c, sd);
+        }
+        /* The same seed gives the same start, another seed another. */
+        memcpy(y, content, sizeof y);
+        nst_pixels_noise(y, W, H, 42, r);
+        ck_assert(memcmp(x, y, sizeof x) == 0);
+        memcpy(y, content, sizeof y);
+        nst_pixels_noise(y, W, H, 43, r);
+        ck_assert(memcmp(x, y, sizeof x) != 0);
+    }
+    /* Ratio 0 is the content itself. */
+    memcpy(x, content, sizeof x);
+    nst_pixels_noise(x, W, H, 42, 0);
+    ck_assert(memcmp(x, content, sizeof x) == 0);
+}
+END_TEST
+
+/* Content loss (log column 2) of row 0 and of the last row of a 10-iteration
+ * run at 32 pixels from --init noise with the extra options. */
+static void noise_run(const char *dir, const char *tag, const char *extra,
+                      double *first, double *last)
+{
+    char args[40000], err[4096], path[4200];
+    double rows[16][6];
+    snprintf(path, sizeof path, "%s/%s.csv", dir, tag);
+    snprintf(args, sizeof args,
+             "--content '%s' --style '%s' --weights '%s' --size 32 "
+             "--iters 10 --optimizer adam --init noise --quiet "
+             "--out '%s/%s.png' --log '%s' %s",
+             content, style, weights, dir, tag, path, extra);
+    ck_assert_msg(tu_nst(args, err, sizeof err) == 0, "%s: %s", extra, err);
+    const int n = read_log(path, rows, 16);
+    ck_assert_int_eq(n, 11);
+    *first = rows[0][2];
+    *last = rows[n - 1][2];
+}
+
+/* The default recipe starts a quarter of the way from the content to the
+ * noise. Were the network linear, the start's content loss would be r^2 =
+ * 1/16 of noise alone's; ReLUs that switch on the way make it larger
+ * (0.18 measured), so the bound is r = 1/4. 10 Adam steps of typically
+ * at most --lr = 4 levels (math.md) move a pixel about 40 levels, less
+ * than the starts' mean distance (3/4 of |noise - content|, about 60
+ * levels), so the default run stays the closer to the content: we require
+ * under half of noise alone's content loss (0.42 measured). */
+START_TEST(noise_start_keeps_the_content)
+{
+    char dir[4096];
+    double mixed0, mixed, noise0, noise;
+    tu_tmpdir("cli_noise_content", dir, sizeof dir);
+    noise_run(dir, "mixed", "", &mixed0, &mixed);
+    noise_run(dir, "noise", "--init-noise-ratio 1", &noise0, &noise);
+    ck_assert_msg(mixed0 < 0.25 * noise0, "start: %g, noise alone %g", mixed0,
+                  noise0);
+    ck_assert_msg(mixed < 0.5 * noise, "after 10: %g, noise alone %g", mixed,
+                  noise);
+}
+END_TEST
+
+START_TEST(parser_reads_init_noise_ratio)
+{
+    nst_cli cli;
+    char msg[512];
+    nst_options d;
+    nst_options_default(&d);
+    static const char *const pair[] = {"--data", "d"};
+    ck_assert_int_eq(parse(pair, 2, &cli, msg, sizeof msg), NST_CLI_RUN);
+    ck_assert(cli.options.init_noise_ratio == d.init_noise_ratio);
+    static const char *const some[] = {"--data", "d", "--init", "noise",
+                                       "--init-noise-ratio", "0.25"};
+    ck_assert_int_eq(parse(some, 6, &cli, msg, sizeof msg), NST_CLI_RUN);
+    ck_assert(cli.options.init_noise_ratio == 0.25);
+    static const char *const bad[] = {"--data", "d", "--init-noise-ratio",
+                                      "1.5"};
+    ck_assert_int_eq(parse(bad, 4, &cli, msg, sizeof msg),
+                     NST_CLI_USAGE_ERROR);
+    ck_assert_str_eq(msg, "--init-noise-ratio: '1.5' is not a number from 0 "
+                          "to 1");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cli");
@@ -1579,6 +1869,14 @@ int main(void)
     tcase_add_test(hostile, unavailable_isa_fails_cleanly);
     tcase_add_test(hostile, overflowing_weights_stop_the_run);
     suite_add_tcase(s, hostile);
+    TCase *controls = tcase_create("controls");
+    tcase_set_timeout(controls, 600);
+    tcase_add_test(controls, parser_reads_sheet_and_shard);
+    tcase_add_test(controls, sheet_shows_content_style_result);
+    tcase_add_test(controls, batch_sheet_has_a_row_per_pair);
+    tcase_add_test(controls, noise_start_follows_the_recipe);
+    tcase_add_test(controls, parser_reads_init_noise_ratio);
+    suite_add_tcase(s, controls);
     find_data();
     if (have_data) {
         TCase *tc = tcase_create("cli");
@@ -1606,6 +1904,7 @@ int main(void)
         tcase_add_test(tc, adam_is_the_default_optimizer);
         tcase_add_test(tc, lbfgs_run_logs_every_evaluation);
         tcase_add_test(tc, batch_records_the_optimizer);
+        tcase_add_test(tc, noise_start_keeps_the_content);
         suite_add_tcase(s, tc);
     } else {
         printf("SKIP: end-to-end runs on the real weights and images: not "
