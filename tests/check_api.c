@@ -214,9 +214,10 @@ START_TEST(callback_sees_every_iteration_and_cancels)
     ck_assert_msg(nst_transfer_rgb8(model, &o, &rq, &shorter, &e) == NST_OK,
                   "%s", e.reason);
     assert_same_pictures(&cancelled, &shorter);
-    ck_assert_int_ne(memcmp(cancelled.pixels, full.pixels,
-                            (size_t)3 * full.width * full.height),
-                     0);
+    if (k + 1 < iters) /* the whole run went further */
+        ck_assert_int_ne(memcmp(cancelled.pixels, full.pixels,
+                                (size_t)3 * full.width * full.height),
+                         0);
     nst_rgb8_free(&full);
     nst_rgb8_free(&cancelled);
     nst_rgb8_free(&shorter);

@@ -31,8 +31,10 @@ void tu_read_text(const char *path, char *buf, size_t size)
 
 int tu_nst(const char *args, char *err, size_t size)
 {
-    char tmp[4096], cmd[65536], line[75000];
-    tu_tmpdir("nst_stderr", tmp, sizeof tmp);
+    char tmp[4096], tag[64], cmd[65536], line[75000];
+    /* One folder per test program: make check may run several at once. */
+    snprintf(tag, sizeof tag, "nst_stderr_%ld", (long)getpid());
+    tu_tmpdir(tag, tmp, sizeof tmp);
     command(args, cmd, sizeof cmd);
     /* timeout turns a hang (exit status 124) into a failure. */
     snprintf(line, sizeof line, "timeout 600 %s >'%s/out' 2>'%s/err'", cmd,
