@@ -10,7 +10,6 @@
 
 #include "kctx.h"
 
-
 /* Tile rows of G needed by column block jb: those that reach the upper
  * triangle, i < min(c, nr (jb + 1)). */
 static int tile_rows(int c, int jb, int mr, int nr)
