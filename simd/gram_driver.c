@@ -10,8 +10,6 @@
 
 #include "kctx.h"
 
-enum { SLICE_FLOATS = 1 << 18 }; /* packed slice budget per thread: 1 MiB */
-
 /* Tile rows of G needed by column block jb: those that reach the upper
  * triangle, i < min(c, nr (jb + 1)). */
 static int tile_rows(int c, int jb, int mr, int nr)
@@ -75,9 +73,13 @@ int nst__gram_run(nst_kctx *ctx, const nst__gram_ukernel *uk, const float *f,
     const int unit = mr > panel ? mr : panel;
     const int cp = (c + unit - 1) / unit * unit;
     const int nb = (c + nr - 1) / nr;
-    int kc = SLICE_FLOATS / cp / panel * panel;
-    if (kc < uk->kk)
-        kc = uk->kk;
+    /* A thread's packed slice takes half the L2 cache, in whole
+     * micro-kernel calls of kk columns: the partial sums then start at the
+     * same columns whatever the slice width, so G is the same bytes for
+     * any cache size. */
+    const size_t slice_floats = nst_kctx_l2_bytes(ctx) / 2 / sizeof(float);
+    const size_t calls = slice_floats / (size_t)cp / (size_t)uk->kk;
+    int kc = (calls > 1 ? (int)calls : 1) * uk->kk;
     const int nthreads = nst_kctx_threads(ctx);
     /* Room for the widest slices this c takes, whatever m: the workspace
      * then stops growing after the first call per layer shape. */
@@ -161,6 +163,7 @@ void nst__gram_backward_run(nst_kctx *ctx, const nst__gemm_ukernel *uk,
            uk->kc <= NST__GEMM_MAX_KC && uk->nc <= NST__GEMM_MAX_NC);
     const int mr = uk->mr, nr = uk->nr, kc = uk->kc, nc = uk->nc;
     const int nchunks = (m + nc - 1) / nc;
+    const int full = c / mr * mr; /* rows of dF in whole tiles */
 
 #pragma omp parallel for schedule(static) \
     num_threads(nst_kctx_threads(ctx))
@@ -173,25 +176,34 @@ void nst__gram_backward_run(nst_kctx *ctx, const nst__gemm_ukernel *uk,
         for (int k0 = 0; k0 < c; k0 += kc) {
             const int kn = c - k0 < kc ? c - k0 : kc;
             pack_f_block(f, (size_t)m, k0, kn, n0, nn, nr, bp);
-            for (int i0 = 0; i0 < c; i0 += mr) {
-                const int ni = c - i0 < mr ? c - i0 : mr;
-                for (int k = 0; k < kn; k++)
-                    for (int r = 0; r < mr; r++)
-                        ap[k * mr + r] =
-                            r < ni ? d[(size_t)(i0 + r) * c + k0 + k] : 0.0f;
-                for (int q = 0; q * nr < nn; q++) {
-                    const int nq = nn - q * nr < nr ? nn - q * nr : nr;
+            /* The A panel of rows [i0, i0 + mr) is D[i0 + r][k0 + k], which
+             * D's symmetry makes D[k0 + k][i0 + r]: for whole tiles, D
+             * itself with rows c apart. Only the last rows, fewer than mr,
+             * are copied, zeros past c. */
+            for (int k = 0; full < c && k < kn; k++)
+                for (int r = 0; r < mr; r++)
+                    ap[k * mr + r] =
+                        full + r < c ? d[(size_t)(k0 + k) * c + full + r]
+                                     : 0.0f;
+            /* One B panel stays in L1 while every row panel runs over it. */
+            for (int q = 0; q * nr < nn; q++) {
+                const int nq = nn - q * nr < nr ? nn - q * nr : nr;
+                const float *b = bp + (size_t)q * kn * nr;
+                for (int i0 = 0; i0 < c; i0 += mr) {
                     float *out = df + (size_t)i0 * m + n0 + (size_t)q * nr;
-                    const float *b = bp + (size_t)q * kn * nr;
-                    if (ni == mr && nq == nr) {
-                        uk->gemm(ap, b, kn, scale, out, (size_t)m);
+                    if (i0 < full && nq == nr) {
+                        uk->gemm(d + (size_t)k0 * c + i0, (size_t)c, b, kn,
+                                 scale, out, (size_t)m);
                         continue;
                     }
+                    const float *a = i0 < full ? d + (size_t)k0 * c + i0 : ap;
+                    const size_t lda = i0 < full ? (size_t)c : (size_t)mr;
+                    const int ni = c - i0 < mr ? c - i0 : mr;
                     float t[NST__GEMM_MAX_MR * NST__GEMM_MAX_NR] = {0};
                     for (int r = 0; r < ni; r++)
                         memcpy(t + r * nr, out + (size_t)r * m,
                                nq * sizeof *t);
-                    uk->gemm(ap, b, kn, scale, t, (size_t)nr);
+                    uk->gemm(a, lda, b, kn, scale, t, (size_t)nr);
                     for (int r = 0; r < ni; r++)
                         memcpy(out + (size_t)r * m, t + r * nr,
                                nq * sizeof *t);

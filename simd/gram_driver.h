@@ -6,7 +6,8 @@
  *
  * Gram, G = scale * F F^T (a SYRK): each thread packs, into its own part
  * of the context's workspace, a slice of F's columns (the rows it reads,
- * kc columns, about 1 MiB so it stays in L2) into panels of `panel` rows,
+ * kc columns, a multiple of kk filling half the context's L2 size) into
+ * panels of `panel` rows,
  * column-major inside a panel:
  * panel[k][r] = F[panel p + r][k0 + k]. G's upper triangle is cut into
  * column blocks of nr columns, each needing the tiles of mr rows that reach
@@ -19,9 +20,12 @@
  *
  * Backward, dF += scale * D F (a GEMM): threads split F's columns into
  * chunks of nc; a chunk's rows [k0, k0 + kc) are packed into panels of nr
- * columns (B) and D's rows into panels of mr rows (A), and the micro-kernel
- * sums D[i][k] F[k][n] over the kc rows in float before adding scale times
- * that sum to dF. The order of every sum is fixed by the blocking alone. */
+ * columns (B). The A operand, mr rows of D, needs no packing: D is
+ * symmetric, so D[i0 + r][k] is D[k][i0 + r], mr consecutive floats of
+ * D's row k (only the last rows, fewer than mr, are copied and padded).
+ * The micro-kernel sums D[i][k] F[k][n] over the kc rows in float before
+ * adding scale times that sum to dF. The order of every sum is fixed by
+ * the blocking alone. */
 #ifndef NST_GRAM_DRIVER_H
 #define NST_GRAM_DRIVER_H
 
@@ -53,10 +57,10 @@ typedef struct nst__gemm_ukernel {
     int nr; /* columns of dF per tile */
     int kc; /* rows of F per packed block, at most NST__GEMM_MAX_KC */
     int nc; /* columns of F per chunk, at most NST__GEMM_MAX_NC */
-    /* t[r][0..nr) += scale * sum over k < kn of a[k mr + r] b[k nr ..], for
-     * r < mr; a and b are aligned to 64 bytes, t has row stride ldt. */
-    void (*gemm)(const float *a, const float *b, int kn, float scale,
-                 float *t, size_t ldt);
+    /* t[r][0..nr) += scale * sum over k < kn of a[k lda + r] b[k nr ..],
+     * for r < mr; b is aligned to 64 bytes, t has row stride ldt. */
+    void (*gemm)(const float *a, size_t lda, const float *b, int kn,
+                 float scale, float *t, size_t ldt);
 } nst__gemm_ukernel;
 
 enum {

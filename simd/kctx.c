@@ -8,12 +8,26 @@
 #include <omp.h>
 #endif
 
+#include "cpu.h"
+
 struct nst_kctx {
     const nst_kernels *k;
     int nthreads;
     float *scratch;
     size_t floats;
+    size_t l2; /* bytes */
 };
+
+/* bytes held within the range the kernels block for; 0 is the CPU's L2
+ * size, or the default. */
+static size_t l2_size(size_t bytes)
+{
+    const size_t n = bytes ? bytes : nst_cpu_l2_bytes();
+    return !n                    ? NST_KCTX_L2_DEFAULT
+           : n < NST_KCTX_L2_MIN ? NST_KCTX_L2_MIN
+           : n > NST_KCTX_L2_MAX ? NST_KCTX_L2_MAX
+                                 : n;
+}
 
 nst_kctx *nst_kctx_create(const nst_kernels *k, int nthreads)
 {
@@ -28,6 +42,7 @@ nst_kctx *nst_kctx_create(const nst_kernels *k, int nthreads)
     if (ctx) {
         ctx->k = k;
         ctx->nthreads = nthreads;
+        ctx->l2 = l2_size(0);
     }
     return ctx;
 }
@@ -63,4 +78,14 @@ float *nst_kctx_scratch(nst_kctx *ctx, size_t floats)
         ctx->floats = floats;
     }
     return ctx->scratch;
+}
+
+size_t nst_kctx_l2_bytes(const nst_kctx *ctx)
+{
+    return ctx->l2;
+}
+
+void nst_kctx_set_l2_bytes(nst_kctx *ctx, size_t bytes)
+{
+    ctx->l2 = l2_size(bytes);
 }

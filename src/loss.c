@@ -3,19 +3,41 @@
 #include "../simd/kctx.h"
 #include "error.h"
 
+/* A long sum is cut into PARTS fixed parts, part p of n terms being
+ * [q p + min(p, r), ...) with q = n / PARTS and r = n % PARTS, whatever the
+ * thread count; each part is summed in order in double and the parts' sums
+ * are added in order, so the total is the same bytes for any thread count.
+ * Sums shorter than PARALLEL_MIN terms run on the calling thread only (the
+ * same parts, so the same bytes). */
+enum { PARTS = 64, PARALLEL_MIN = 1 << 15 };
+
+static size_t part_start(size_t n, int p)
+{
+    const size_t q = n / PARTS, r = n % PARTS;
+    return q * (size_t)p + ((size_t)p < r ? (size_t)p : r);
+}
+
 double nst_content_loss(const float *f, const float *p, size_t n,
                         double scale, float *g)
 {
+    /* One sweep takes the sum and adds the gradient 2 scale (f - p) / n. */
+    const double s = 2 * scale / (double)n;
+    double part[PARTS];
+#pragma omp parallel for schedule(static) if (n >= PARALLEL_MIN)
+    for (int q = 0; q < PARTS; q++) {
+        const size_t end = part_start(n, q + 1);
+        double sum = 0;
+        for (size_t i = part_start(n, q); i < end; i++) {
+            const double d = (double)f[i] - (double)p[i];
+            sum += d * d;
+            if (g)
+                g[i] += (float)(s * d);
+        }
+        part[q] = sum;
+    }
     double sum = 0;
-    for (size_t i = 0; i < n; i++) {
-        const double d = (double)f[i] - (double)p[i];
-        sum += d * d;
-    }
-    if (g) {
-        const double s = 2 * scale / (double)n;
-        for (size_t i = 0; i < n; i++)
-            g[i] += (float)(s * ((double)f[i] - (double)p[i]));
-    }
+    for (int q = 0; q < PARTS; q++)
+        sum += part[q];
     return sum / (double)n;
 }
 
@@ -41,18 +63,19 @@ int nst_gram(nst_kctx *ctx, const float *f, int c, int m, float *gram)
 static double gram_distance(nst_kctx *ctx, const float *f, int c, int m,
                             const float *a, float *gram, double s, float *g)
 {
+    /* c^2 terms, few beside the c^2 m of the Gram: one serial sweep takes
+     * the sum and, for the gradient, turns gram into D = G - A, exactly
+     * symmetric as G and A are. */
     const size_t cc = (size_t)c * (size_t)c;
     double sum = 0;
     for (size_t i = 0; i < cc; i++) {
         const double d = (double)gram[i] - (double)a[i];
         sum += d * d;
-    }
-    if (g) {
-        /* gram becomes D = G - A, exactly symmetric as G and A are. */
-        for (size_t i = 0; i < cc; i++)
+        if (g)
             gram[i] -= a[i];
-        nst_kctx_kernels(ctx)->gram_backward(ctx, gram, f, c, m, (float)s, g);
     }
+    if (g)
+        nst_kctx_kernels(ctx)->gram_backward(ctx, gram, f, c, m, (float)s, g);
     return sum / (double)cc;
 }
 
@@ -67,6 +90,16 @@ int nst_style_loss(nst_kctx *ctx, const float *f, int c, int m,
     return 0;
 }
 
+/* y[i][j] = x[i][j] v[j] for x, y c x m, in parallel over rows. */
+static void scale_columns(const float *x, int c, int m, const float *v,
+                          float *y)
+{
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < c; i++)
+        for (int j = 0; j < m; j++)
+            y[(size_t)i * m + j] = x[(size_t)i * m + j] * v[j];
+}
+
 int nst_masked_style_loss(nst_kctx *ctx, const float *f, int c, int m,
                           const float *mask, const float *root,
                           double mask_sum, const float *a, float *gram,
@@ -75,15 +108,11 @@ int nst_masked_style_loss(nst_kctx *ctx, const float *f, int c, int m,
     /* G = (F diag(root)) (F diag(root))^T / sum(mask), with the Gram
      * kernel; the gradient's F diag(mask) then goes through the Gram
      * backward kernel in place of F. */
-    for (int i = 0; i < c; i++)
-        for (int j = 0; j < m; j++)
-            fm[(size_t)i * m + j] = f[(size_t)i * m + j] * root[j];
+    scale_columns(f, c, m, root, fm);
     if (gram_scaled(ctx, fm, c, m, 1.0 / mask_sum, gram) != 0)
         return -1;
     if (g)
-        for (int i = 0; i < c; i++)
-            for (int j = 0; j < m; j++)
-                fm[(size_t)i * m + j] = f[(size_t)i * m + j] * mask[j];
+        scale_columns(f, c, m, mask, fm);
     *loss = gram_distance(ctx, fm, c, m, a, gram,
                           4 * scale / ((double)c * c * mask_sum), g);
     return 0;

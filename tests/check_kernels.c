@@ -29,6 +29,7 @@
 #include <omp.h>
 #endif
 
+#include "../simd/kctx.h"
 #include "../simd/simd.h"
 #include "error.h"
 #include "ref.h"
@@ -739,6 +740,60 @@ START_TEST(test_thread_count_invariance)
 }
 END_TEST
 
+/* ---- cache size ---- */
+
+/* The blocks follow the L2 size of the kernel context, and no sum is split
+ * by them, so the smallest and a large L2 must give the same bytes. The
+ * shapes make the blocks differ: for the AVX2 convolution 16 against 48
+ * tiles per block (64 channels, 33 tiles a row), for the Gram's packed
+ * slice one micro-kernel call of columns against all 1031. */
+START_TEST(test_cache_size_invariance)
+{
+    const nst_kernels *k = tu_isa_or_skip(_i);
+    if (!k)
+        return;
+    static const size_t l2[] = {NST_KCTX_L2_MIN, 4u << 20};
+    const conv_shape cs = {64, 64, 5, 131};
+    const int gc = 37, gm = 1031;
+    const size_t nx = (size_t)cs.cin * cs.h * cs.w;
+    const size_t ny = (size_t)cs.cout * cs.h * cs.w;
+    const size_t nf = (size_t)gc * gm, ng = (size_t)gc * gc;
+    tu_rng rng = {2020};
+    nst_conv c = conv_make(k, &rng, &cs);
+    float *x = in_alloc(&rng, nx, -1.0, 1.0);
+    float *dy = in_alloc(&rng, ny, -1.0, 1.0);
+    float *f = features(&rng, nf, 1);
+    float *y[2], *dx[2], *g[2];
+    for (int t = 0; t < 2; t++) {
+        nst_kctx *ctx = tu_kctx(k, 0);
+        nst_kctx_set_l2_bytes(ctx, l2[t]);
+        ck_assert_uint_eq(nst_kctx_l2_bytes(ctx), l2[t]);
+        y[t] = out_alloc(ny);
+        dx[t] = out_alloc(nx);
+        g[t] = out_alloc(ng);
+        ck_assert_int_eq(k->conv3x3_bias_relu(ctx, &c, x, cs.h, cs.w, y[t]),
+                         0);
+        ck_assert_int_eq(
+            k->conv3x3_backward_data(ctx, &c, dy, cs.h, cs.w, dx[t]), 0);
+        ck_assert_int_eq(k->gram(ctx, f, gc, gm, 1.0f / gm, g[t]), 0);
+        nst_kctx_free(ctx);
+    }
+    ck_assert_msg(memcmp(y[0], y[1], ny * sizeof(float)) == 0,
+                  "%s conv3x3_bias_relu: L2 %zu and %zu bytes differ",
+                  k->name, l2[0], l2[1]);
+    ck_assert_msg(memcmp(dx[0], dx[1], nx * sizeof(float)) == 0,
+                  "%s conv3x3_backward_data: L2 %zu and %zu bytes differ",
+                  k->name, l2[0], l2[1]);
+    ck_assert_msg(memcmp(g[0], g[1], ng * sizeof(float)) == 0,
+                  "%s gram c=%d m=%d: L2 %zu and %zu bytes differ", k->name,
+                  gc, gm, l2[0], l2[1]);
+    for (int t = 0; t < 2; t++)
+        free(y[t]), free(dx[t]), free(g[t]);
+    free(x), free(dy), free(f);
+    conv_free(k, &c);
+}
+END_TEST
+
 /* ---- suite ---- */
 
 static void add_per_isa(Suite *s, const char *name, const TTest *test)
@@ -763,6 +818,7 @@ static Suite *kernels_suite(void)
     add_per_isa(s, "maxpool2x2_backward", test_maxpool_backward);
     add_per_isa(s, "adam_update", test_adam);
     add_per_isa(s, "thread_count_invariance", test_thread_count_invariance);
+    add_per_isa(s, "cache_size_invariance", test_cache_size_invariance);
     return s;
 }
 

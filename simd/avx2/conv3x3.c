@@ -8,7 +8,9 @@
  * channels x 16 tiles).
  *
  * The image is cut into blocks of tiles along one row of tiles, as many as
- * keep V in L2. Per block, a thread transforms all input channels into V
+ * keep V within 5/8 of the L2 cache the kernel context reports (the rest
+ * holds M and the weights being streamed). Each output is a sum over the
+ * input channels only, so the block size never changes a result. Per block, a thread transforms all input channels into V
  * (in its own part of the context's workspace), then for each chunk of CB
  * output channels runs the 36 products into M and transforms M back into
  * the output. Threads share out whole blocks, so each output is computed
@@ -46,7 +48,6 @@ enum {
     XI = 36,         /* points of the 6x6 transformed tile */
     CB = 4 * MR,     /* output channels per chunk of M */
     NT_MAX = 64,     /* tiles per block, at most */
-    V_FLOATS = 320 * 1024 /* aim for V (XI x cin x tiles) at most this big */
 };
 
 /* The packed form of one convolution: transformed weights for both
@@ -116,12 +117,13 @@ static float *pack_weights(const float *weight, int cin, int cout,
     return u;
 }
 
-/* Tiles per block for nin input channels: as many as keep V within
- * V_FLOATS (which fits in L2 with room for M), a multiple of NR. */
-static int block_tiles(int nin)
+/* Tiles per block for nin input channels and an L2 cache of l2 bytes: as
+ * many as keep V (XI x nin x tiles) within 5/8 of it, a multiple of NR. */
+static int block_tiles(int nin, size_t l2)
 {
-    const int nt = V_FLOATS / (XI * nin) / NR * NR;
-    return nt < NR ? NR : nt > NT_MAX ? NT_MAX : nt;
+    const size_t v_floats = l2 / 8 * 5 / sizeof(float);
+    const size_t nt = v_floats / ((size_t)XI * nin) / NR * NR;
+    return nt < NR ? NR : nt > NT_MAX ? NT_MAX : (int)nt;
 }
 
 /* Floats between consecutive xi in V (nin x nt) and in M (CB x nt). One
@@ -172,7 +174,7 @@ static void gemm_6x16(int k, const float *a, const float *b, float *c,
 {
     _Static_assert(MR == 6 && NR == 16, "the register block is 6 x 16");
     __m256 acc[6][2];
-    nst__gemm_6x16_avx2(k, a, b, acc);
+    nst__gemm_6x16_avx2(k, a, MR, b, acc);
     for (int r = 0; r < 6; r++) {
         _mm256_store_ps(c + r * ldc, acc[r][0]);
         _mm256_store_ps(c + r * ldc + 8, acc[r][1]);
@@ -375,7 +377,7 @@ static int winograd(nst_kctx *ctx, const float *u, int nin, int nout,
                     float *y)
 {
     const int th = (h + 3) / 4, tw = (w + 3) / 4;
-    const int nt0 = block_tiles(nin), nt1 = (int)round_up(tw, NR);
+    const int nt0 = block_tiles(nin, nst_kctx_l2_bytes(ctx)), nt1 = (int)round_up(tw, NR);
     const int nt = nt1 < nt0 ? nt1 : nt0;
     const int nbx = (tw + nt - 1) / nt, nblocks = th * nbx;
     const int panels = (nout + MR - 1) / MR;

@@ -5,17 +5,20 @@
 #define NST_AVX2_GEMM_6X16_H
 
 #include <immintrin.h>
+#include <stddef.h>
 
-/* acc[r][q] = sum over k < kn of a[6k + r] * b[16k + 8q .. 16k + 8q + 8):
- * a a panel of 6 rows, b a 32-byte aligned panel of 16 columns. Inlined,
- * so the accumulators stay in registers and the caller's store follows. */
+/* acc[r][q] = sum over k < kn of a[lda k + r] * b[16k + 8q .. 16k + 8q + 8):
+ * a 6 rows lda floats apart per k (a packed panel has lda = 6), b a 32-byte
+ * aligned panel of 16 columns. Inlined, so the accumulators stay in
+ * registers and the caller's store follows. */
 static inline __attribute__((always_inline)) void
-nst__gemm_6x16_avx2(int kn, const float *a, const float *b, __m256 acc[6][2])
+nst__gemm_6x16_avx2(int kn, const float *a, size_t lda, const float *b,
+                    __m256 acc[6][2])
 {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00;
     __m256 c20 = c00, c21 = c00, c30 = c00, c31 = c00;
     __m256 c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-    for (int k = 0; k < kn; k++, a += 6, b += 16) {
+    for (int k = 0; k < kn; k++, a += lda, b += 16) {
         const __m256 v0 = _mm256_load_ps(b), v1 = _mm256_load_ps(b + 8);
         __m256 s = _mm256_broadcast_ss(a + 0);
         c00 = _mm256_fmadd_ps(s, v0, c00);

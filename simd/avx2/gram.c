@@ -155,8 +155,9 @@ int nst_f32_gram__avx2(nst_kctx *ctx, const float *f, int c, int m,
     return nst__gram_run(ctx, &uk, f, c, m, scale, g);
 }
 
-/* Backward, dF += scale * D F: a 6 x 16 micro-kernel over 6-row panels of
- * D (A) and 16-column panels of F (B, in L1 one panel at a time). */
+/* Backward, dF += scale * D F: a 6 x 16 micro-kernel over 6 rows of D (A,
+ * read in place) and 16-column panels of F (B, in L1 one panel at a
+ * time). */
 enum {
     BMR = 6,   /* rows of dF per tile (broadcasts of D) */
     BNR = 16,  /* columns of dF per tile (two vectors) */
@@ -164,13 +165,13 @@ enum {
     BNC = 64,  /* columns of F per chunk */
 };
 
-/* t[r][0..16) += scale * sum over k < kn of a[k*6 + r] b[k*16 ..]. */
-static void gemm_6x16(const float *a, const float *b, int kn, float scale,
-                      float *t, size_t ldt)
+/* t[r][0..16) += scale * sum over k < kn of a[k*lda + r] b[k*16 ..]. */
+static void gemm_6x16(const float *a, size_t lda, const float *b, int kn,
+                      float scale, float *t, size_t ldt)
 {
     _Static_assert(BMR == 6 && BNR == 16, "the register block is 6 x 16");
     __m256 acc[6][2];
-    nst__gemm_6x16_avx2(kn, a, b, acc);
+    nst__gemm_6x16_avx2(kn, a, lda, b, acc);
     const __m256 vs = _mm256_set1_ps(scale);
     for (int r = 0; r < BMR; r++)
         for (int q = 0; q < 2; q++) {

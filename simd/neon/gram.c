@@ -107,8 +107,8 @@ int nst_f32_gram__neon(nst_kctx *ctx, const float *f, int c, int m,
     return nst__gram_run(ctx, &uk, f, c, m, scale, g);
 }
 
-/* Backward, dF += scale * D F: an 8 x 12 micro-kernel over 8-row panels of
- * D (A) and 12-column panels of F (B). */
+/* Backward, dF += scale * D F: an 8 x 12 micro-kernel over 8 rows of D (A,
+ * read in place) and 12-column panels of F (B). */
 enum {
     BMR = 8,   /* rows of dF per tile (two vectors of D, by lane) */
     BNR = 12,  /* columns of dF per tile (three vectors) */
@@ -116,17 +116,17 @@ enum {
     BNC = 48,  /* columns of F per chunk */
 };
 
-/* t[r][0..12) += scale * sum over k < kn of a[k*8 + r] b[k*12 ..]. */
-static void gemm_8x12(const float *a, const float *b, int kn, float scale,
-                      float *t, size_t ldt)
+/* t[r][0..12) += scale * sum over k < kn of a[k*lda + r] b[k*12 ..]. */
+static void gemm_8x12(const float *a, size_t lda, const float *b, int kn,
+                      float scale, float *t, size_t ldt)
 {
     float32x4_t acc[BMR][3];
     for (int r = 0; r < BMR; r++)
         for (int q = 0; q < 3; q++)
             acc[r][q] = vdupq_n_f32(0.0f);
     for (int k = 0; k < kn; k++) {
-        const float32x4_t lo = vld1q_f32(a + k * BMR),
-                          hi = vld1q_f32(a + k * BMR + 4);
+        const float32x4_t lo = vld1q_f32(a + k * lda),
+                          hi = vld1q_f32(a + k * lda + 4);
         for (int q = 0; q < 3; q++) {
             const float32x4_t v = vld1q_f32(b + k * BNR + q * 4);
             acc[0][q] = vfmaq_laneq_f32(acc[0][q], v, lo, 0);
