@@ -55,6 +55,13 @@ typedef struct nst_options {
     int save_every; /* snapshot every K iterations; 0: none */
     const char *log_path; /* CSV of the losses; NULL: none */
     int quiet;
+    /* Single pair only: a checkpoint written to `checkpoint` (NULL: none)
+     * every save_every iterations, on Ctrl-C and at the end; `resume`
+     * (NULL: start afresh) continues the run a checkpoint holds. */
+    const char *checkpoint, *resume;
+    /* A loss or gradient that is not finite still fails the run, but the
+     * last image whose loss was finite is written as the result. */
+    int keep_last_good;
 } nst_options;
 
 /* "adam" or "lbfgs", as --optimizer takes it. */

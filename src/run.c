@@ -11,6 +11,7 @@
 
 #include "atomic_file.h"
 #include "batch.h"
+#include "checkpoint.h"
 #include "error.h"
 #include "interrupt.h"
 #include "network.h"
@@ -159,7 +160,9 @@ static int guard_outputs(nst_guard *g, const nst_options *o,
                          const pair_job *job)
 {
     if (nst_guard_output(g, job->out, job->out_role) != 0 ||
-        (job->log && nst_guard_output(g, job->log, "--log") != 0))
+        (job->log && nst_guard_output(g, job->log, "--log") != 0) ||
+        (o->checkpoint &&
+         nst_guard_output(g, o->checkpoint, "--checkpoint") != 0))
         return -1;
     for (int it = o->save_every; o->save_every > 0 && it < o->iters;
          it += o->save_every) {
@@ -170,6 +173,24 @@ static int guard_outputs(nst_guard *g, const nst_options *o,
             return -1;
     }
     return 0;
+}
+
+/* The run stopped on a loss that is not finite, and x is the last image
+ * whose loss was: it becomes the result, and the reason says so. */
+static void save_last_good(const nst_picture *picture, const char *out,
+                           const float *x)
+{
+    char *why = strdup(nst_failure_reason());
+    if (!why)
+        return;
+    if (nst_pixels_save(picture, out, x) == 0)
+        nst_fail("%s; wrote the last image whose loss was finite as %s", why,
+                 out);
+    else
+        nst_fail("%s; the last image whose loss was finite was not written: "
+                 "%s",
+                 why, nst_failure_reason());
+    free(why);
 }
 
 /* Runs one pair. The number of updates made (fewer than --iters after
@@ -210,7 +231,10 @@ static int transfer(const nst_options *o, const nst_network *net,
     nst_pixels_free_styles(&px);
     nst_run_log log;
     int done = -1, log_open = 0;
-    if (!obj || (job->log && nst_run_log_open(&log, job->log) != 0))
+    char *settings = NULL;
+    if (!obj || ((o->checkpoint || o->resume) &&
+                 !(settings = nst_checkpoint_settings(o))) ||
+        (job->log && nst_run_log_open(&log, job->log) != 0))
         goto end;
     log_open = job->log != NULL;
     /* The generated image reuses the content's buffer. */
@@ -228,10 +252,14 @@ static int transfer(const nst_options *o, const nst_network *net,
         .lbfgs_history = o->lbfgs_history, .save_every = o->save_every,
         .snap_prefix = job->snap_prefix, .snap_ext = job->snap_ext,
         .picture = &picture,
-        .progress = &p, .log = log_open ? &log : NULL};
+        .progress = &p, .log = log_open ? &log : NULL,
+        .checkpoint = o->checkpoint, .resume = o->resume,
+        .settings = settings, .keep_last_good = o->keep_last_good};
     nst_interrupt_defer(1);
     const int updates = nst_optimise(&oj, x);
     nst_interrupt_defer(0);
+    if (updates == NST_OPTIMISE_LAST_GOOD)
+        save_last_good(&picture, job->out, x);
     if (updates < 0 || nst_pixels_save(&picture, job->out, x) != 0)
         goto end;
     log_open = 0;
@@ -246,6 +274,7 @@ static int transfer(const nst_options *o, const nst_network *net,
 end:
     if (log_open)
         nst_run_log_abort(&log);
+    free(settings);
     nst_objective_free(obj);
     nst_pixels_free_pair(&px);
     return done;
@@ -324,6 +353,7 @@ int nst_run_single(const nst_options *o, const nst_kernels *k)
     nst_guard_free(&g);
     if (rc != 0 || nst_atomic_probe(o->out) != 0 ||
         (o->log_path && nst_atomic_probe(o->log_path) != 0) ||
+        (o->checkpoint && nst_atomic_probe(o->checkpoint) != 0) ||
         probe_snapshots(o, &job) != 0)
         return -1;
     nst_image init;
