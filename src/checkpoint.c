@@ -39,12 +39,6 @@ static void le32(unsigned char *b, uint32_t v)
         b[i] = (unsigned char)(v >> 8 * i);
 }
 
-static void le64(unsigned char *b, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        b[i] = (unsigned char)(v >> 8 * i);
-}
-
 void nst_ckw_u32(nst_ckw *w, uint32_t v)
 {
     unsigned char b[4];
@@ -57,35 +51,39 @@ void nst_ckw_f64(nst_ckw *w, double v)
     nst_ckw_f64s(w, &v, 1);
 }
 
-/* Arrays go through a small buffer, a block of values at a time. */
+/* n values of `size` bytes each, 4 or 8 (floats by their bit patterns),
+ * little-endian through a small buffer, a block of values at a time. */
 #define BLOCK 1024
 
-void nst_ckw_f32s(nst_ckw *w, const float *v, size_t n)
+static void put_values(nst_ckw *w, const void *v, size_t n, size_t size)
 {
-    unsigned char b[4 * BLOCK];
-    for (size_t at = 0; at < n; at += BLOCK) {
-        const size_t k = n - at < BLOCK ? n - at : BLOCK;
-        for (size_t i = 0; i < k; i++) {
-            uint32_t u;
-            memcpy(&u, &v[at + i], 4);
-            le32(b + 4 * i, u);
-        }
-        put(w, b, 4 * k);
-    }
-}
-
-void nst_ckw_f64s(nst_ckw *w, const double *v, size_t n)
-{
+    const unsigned char *src = v;
     unsigned char b[8 * BLOCK];
     for (size_t at = 0; at < n; at += BLOCK) {
         const size_t k = n - at < BLOCK ? n - at : BLOCK;
         for (size_t i = 0; i < k; i++) {
             uint64_t u;
-            memcpy(&u, &v[at + i], 8);
-            le64(b + 8 * i, u);
+            if (size == 4) {
+                uint32_t u32;
+                memcpy(&u32, src + 4 * (at + i), 4);
+                u = u32;
+            } else
+                memcpy(&u, src + 8 * (at + i), 8);
+            for (size_t j = 0; j < size; j++)
+                b[size * i + j] = (unsigned char)(u >> 8 * j);
         }
-        put(w, b, 8 * k);
+        put(w, b, size * k);
     }
+}
+
+void nst_ckw_f32s(nst_ckw *w, const float *v, size_t n)
+{
+    put_values(w, v, n, 4);
+}
+
+void nst_ckw_f64s(nst_ckw *w, const double *v, size_t n)
+{
+    put_values(w, v, n, 8);
 }
 
 void nst_ckw_bytes(nst_ckw *w, const void *p, size_t n)

@@ -5,7 +5,6 @@
  * never stopped, for Adam and L-BFGS at 1 and 2 threads. */
 #include <check.h>
 #include <glob.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -443,14 +442,7 @@ START_TEST(resumed_after_ctrl_c_is_the_same)
     /* Up to 10 minutes: emulators are slow. */
     for (int tries = 0; tries < 12000 && tu_file_size(ck) <= 0; tries++)
         nanosleep(&(struct timespec){.tv_nsec = 50000000}, NULL);
-    ck_assert_int_eq(kill(pid, SIGINT), 0);
-    ck_assert_int_eq(tu_nst_wait(pid), 130);
-    tu_read_text(errf, err, sizeof err);
-    int done = -1;
-    const char *says = strstr(err, "interrupted after ");
-    ck_assert_msg(says && sscanf(says, "interrupted after %d", &done) == 1,
-                  "%s", err);
-    const int iters = done + 3;
+    const int iters = tu_nst_interrupt(pid, errf, err, sizeof err) + 3;
     snprintf(extra, sizeof extra, "--checkpoint '%s' --resume '%s'", ck, ck);
     run_args(_i, dir, "b", iters, extra, args, sizeof args);
     run_ok(args);

@@ -499,13 +499,7 @@ START_TEST(sigint_saves_the_image_so_far)
     /* The log's temporary file has a header and two rows: running. */
     snprintf(pattern, sizeof pattern, "%s/.loss.csv.*", dir);
     wait_for_file(pid, pattern, 3);
-    ck_assert_int_eq(kill(pid, SIGINT), 0);
-    ck_assert_int_eq(tu_nst_wait(pid), 130);
-    tu_read_text(errf, err, sizeof err);
-    int done = -1;
-    const char *says = strstr(err, "interrupted after ");
-    ck_assert_msg(says && sscanf(says, "interrupted after %d", &done) == 1,
-                  "%s", err);
+    const int done = tu_nst_interrupt(pid, errf, err, sizeof err);
     tu_assert_one_line_naming(err, out);
     ck_assert_int_ge(done, 2);
     /* Rows 0 .. done-1: the losses before each update made. */
