@@ -40,3 +40,20 @@ void nst_adam_free(nst_adam *a)
     free(a->v);
     a->m = a->v = NULL;
 }
+
+void nst_adam_save(const nst_adam *a, nst_ckw *w)
+{
+    nst_ckw_u32(w, (uint32_t)a->t);
+    nst_ckw_f32s(w, a->m, a->n);
+    nst_ckw_f32s(w, a->v, a->n);
+}
+
+int nst_adam_load(nst_adam *a, nst_ckr *r)
+{
+    uint32_t t;
+    if (nst_ckr_u32_in(r, 0, INT32_MAX, "Adam step count", &t) != 0 ||
+        nst_ckr_f32s(r, a->m, a->n) != 0 || nst_ckr_f32s(r, a->v, a->n) != 0)
+        return -1;
+    a->t = (long)t;
+    return 0;
+}

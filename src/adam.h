@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "../simd/simd.h"
+#include "checkpoint.h"
 
 typedef struct nst_adam {
     double lr, beta1, beta2, eps;
@@ -22,5 +23,11 @@ void nst_adam_step(nst_adam *a, const nst_kernels *k, float *x,
                    const float *g);
 
 void nst_adam_free(nst_adam *a);
+
+/* The state a checkpoint keeps, t, m and v, written to w; read back from r
+ * into an Adam made for the same n (-1 with a reason if r is short or t
+ * out of range). */
+void nst_adam_save(const nst_adam *a, nst_ckw *w);
+int nst_adam_load(nst_adam *a, nst_ckr *r);
 
 #endif

@@ -58,6 +58,16 @@ void nst_cli_usage(FILE *to)
 "  --shard I/N           batch: run only the pairs i with i mod N = I, so N\n"
 "                        processes (I = 0..N-1) sharing OUTDIR write exactly\n"
 "                        the batch one process would\n"
+"  --checkpoint FILE     keep the whole state of the run in FILE, to continue\n"
+"                        it later: after every --save-every K iterations,\n"
+"                        on Ctrl-C and at the end (not with --data)\n"
+"  --resume FILE         continue the run whose --checkpoint FILE this is\n"
+"                        (the same inputs and settings; --iters may be\n"
+"                        larger): the result, log and snapshots are those of\n"
+"                        a run never stopped (not with --data)\n"
+"  --keep-last-good      when a loss or gradient is not finite, still write\n"
+"                        the last image whose loss was finite as the result\n"
+"                        (the run still fails, exit 1)\n"
 "\n"
 "Optimisation:\n"
 "  --iters N             iterations, each one evaluation of the loss and its\n"
@@ -167,7 +177,8 @@ enum {
     OPT_SEED, OPT_POOL, OPT_CL, OPT_SL, OPT_THREADS, OPT_SAVE_EVERY, OPT_LOG,
     OPT_QUIET, OPT_HELP, OPT_VERSION, OPT_PRESERVE_COLORS, OPT_QUALITY,
     OPT_STYLE_BLEND, OPT_STYLE_MASK, OPT_OPTIMIZER, OPT_LBFGS_HISTORY,
-    OPT_SHEET, OPT_SHARD, OPT_INIT_NOISE_RATIO
+    OPT_SHEET, OPT_SHARD, OPT_INIT_NOISE_RATIO, OPT_CHECKPOINT, OPT_RESUME,
+    OPT_KEEP_LAST_GOOD
 };
 
 static const struct option long_options[] = {
@@ -203,6 +214,9 @@ static const struct option long_options[] = {
     {"sheet", required_argument, NULL, OPT_SHEET},
     {"shard", required_argument, NULL, OPT_SHARD},
     {"init-noise-ratio", required_argument, NULL, OPT_INIT_NOISE_RATIO},
+    {"checkpoint", required_argument, NULL, OPT_CHECKPOINT},
+    {"resume", required_argument, NULL, OPT_RESUME},
+    {"keep-last-good", no_argument, NULL, OPT_KEEP_LAST_GOOD},
     {NULL, 0, NULL, 0},
 };
 
@@ -355,6 +369,9 @@ static nst_cli_status check_inputs(const nst_options *o, char *msg,
     if (!o->out && !o->data_dir)
         return usage_error(msg, size, "give --out (an image file) (see nst "
                                       "--help)");
+    if (o->data_dir && (o->checkpoint || o->resume))
+        return usage_error(msg, size, "--checkpoint and --resume take one "
+                                      "--content and --style, not --data");
     return NST_CLI_RUN;
 }
 
@@ -472,6 +489,9 @@ nst_cli_status nst_cli_parse(int argc, char **argv, nst_cli *cli, char *msg,
                                    "(see nst --help)",
                                    optarg);
             break;
+        case OPT_CHECKPOINT: o->checkpoint = optarg; break;
+        case OPT_RESUME: o->resume = optarg; break;
+        case OPT_KEEP_LAST_GOOD: o->keep_last_good = 1; break;
         case OPT_POOL:
             if (strcmp(optarg, "avg") && strcmp(optarg, "max"))
                 return usage_error(msg, size,

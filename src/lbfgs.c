@@ -412,6 +412,57 @@ long nst_lbfgs_evaluations(const nst_lbfgs *o)
     return o->evals;
 }
 
+void nst_lbfgs_save(const nst_lbfgs *o, nst_ckw *w)
+{
+    const uint32_t counts[] = {(uint32_t)o->m,        (uint32_t)o->n_pairs,
+                               (uint32_t)o->evals,    (uint32_t)o->done,
+                               (uint32_t)o->steepest, (uint32_t)o->backtracks};
+    for (size_t i = 0; i < sizeof counts / sizeof *counts; i++)
+        nst_ckw_u32(w, counts[i]);
+    const double v[] = {o->f, o->step, o->gdx};
+    nst_ckw_f64s(w, v, 3);
+    nst_ckw_f32s(w, o->g, o->n);
+    nst_ckw_f32s(w, o->xt, o->n);
+    nst_ckw_f64s(w, o->d, o->n);
+    nst_ckw_bytes(w, o->free_, o->n);
+    for (int k = 0; k < o->n_pairs; k++) {
+        nst_ckw_f32s(w, o->s[k], o->n);
+        nst_ckw_f32s(w, o->y[k], o->n);
+    }
+}
+
+int nst_lbfgs_load(nst_lbfgs *o, nst_ckr *r)
+{
+    uint32_t m, pairs, evals, done, steepest, backtracks;
+    double v[3];
+    if (nst_ckr_u32_in(r, (uint32_t)o->m, (uint32_t)o->m, "L-BFGS history",
+                       &m) != 0 ||
+        nst_ckr_u32_in(r, 0, (uint32_t)o->m, "L-BFGS pairs", &pairs) != 0 ||
+        nst_ckr_u32_in(r, 0, INT32_MAX, "L-BFGS evaluations", &evals) != 0 ||
+        nst_ckr_u32_in(r, 0, 1, "L-BFGS done flag", &done) != 0 ||
+        nst_ckr_u32_in(r, 0, 1, "L-BFGS direction", &steepest) != 0 ||
+        nst_ckr_u32_in(r, 0, INT32_MAX, "L-BFGS backtracks", &backtracks) !=
+            0 ||
+        nst_ckr_f64s(r, v, 3) != 0 || nst_ckr_f32s(r, o->g, o->n) != 0 ||
+        nst_ckr_f32s(r, o->xt, o->n) != 0 ||
+        nst_ckr_f64s(r, o->d, o->n) != 0 ||
+        nst_ckr_bytes(r, o->free_, o->n) != 0)
+        return -1;
+    for (uint32_t k = 0; k < pairs; k++)
+        if (nst_ckr_f32s(r, o->s[k], o->n) != 0 ||
+            nst_ckr_f32s(r, o->y[k], o->n) != 0)
+            return -1;
+    o->n_pairs = (int)pairs;
+    o->evals = (long)evals;
+    o->done = (int)done;
+    o->steepest = (int)steepest;
+    o->backtracks = (int)backtracks;
+    o->f = v[0];
+    o->step = v[1];
+    o->gdx = v[2];
+    return 0;
+}
+
 const double *nst__lbfgs_apply_h(nst_lbfgs *o, const float *g,
                                  const unsigned char *free_mask)
 {

@@ -39,6 +39,8 @@
 
 #include <stddef.h>
 
+#include "checkpoint.h"
+
 /* Writes f(x) to *loss and df/dx to grad (n floats, overwrite); non-zero
  * on failure (with a failure reason set), which nst_lbfgs_step returns. */
 typedef int (*nst_lbfgs_fn)(void *ctx, const float *x, double *loss,
@@ -85,6 +87,14 @@ int nst_lbfgs_step(nst_lbfgs *o, float *x, nst_lbfgs_report *r);
 
 /* Evaluations of f so far. */
 long nst_lbfgs_evaluations(const nst_lbfgs *o);
+
+/* Everything o keeps between calls, for a checkpoint: the history, the
+ * loss and gradient at x, the line search's trial, direction and step,
+ * the free set and the counters (x itself is the caller's). Loading into
+ * an o made for the same n and history continues the run bit for bit; -1
+ * with a reason if r is short or does not fit o. */
+void nst_lbfgs_save(const nst_lbfgs *o, nst_ckw *w);
+int nst_lbfgs_load(nst_lbfgs *o, nst_ckr *r);
 
 /* For tests. Sets the free variables (free_mask[i] != 0; NULL: all) and
  * returns H g from the two-loop recursion over the pairs held, 0 at fixed

@@ -106,6 +106,13 @@ typedef struct nst_options {
     int shard, n_shards;
     /* --init noise: the start is (1 - ratio) content + ratio noise. */
     double init_noise_ratio;
+    /* Single pair only: a checkpoint written to `checkpoint` (NULL: none)
+     * every save_every iterations, on Ctrl-C and at the end; `resume`
+     * (NULL: start afresh) continues the run a checkpoint holds. */
+    const char *checkpoint, *resume;
+    /* A loss or gradient that is not finite still fails the run, but the
+     * last image whose loss was finite is written as the result. */
+    int keep_last_good;
 } nst_options;
 
 /* The defaults documented in --help and README.md. */

@@ -4,8 +4,10 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "adam.h"
+#include "checkpoint.h"
 #include "error.h"
 #include "finite.h"
 #include "interrupt.h"
@@ -20,8 +22,10 @@
 typedef struct evaluation {
     nst_objective *obj;
     nst_losses l;
-    int count; /* evaluations so far */
-    size_t n;  /* values in x */
+    int count;  /* evaluations so far */
+    int finite; /* of which with a finite loss */
+    size_t n;   /* values in x */
+    float *last_good; /* NULL, or the last image whose loss was finite */
 } evaluation;
 
 static int evaluate(void *ctx, const float *x, double *loss, float *grad)
@@ -35,6 +39,9 @@ static int evaluate(void *ctx, const float *x, double *loss, float *grad)
                         "content %g, style %g, tv %g); the weights or loss "
                         "weights are too large for float arithmetic",
                         it, e->l.total, e->l.content, e->l.style, e->l.tv);
+    e->finite++;
+    if (e->last_good)
+        memcpy(e->last_good, x, e->n * sizeof *x);
     const size_t bad = grad ? nst_first_non_finite(grad, e->n) : e->n;
     if (bad < e->n)
         return nst_fail("iteration %d: the gradient is not finite (%g at "
@@ -48,9 +55,12 @@ static int evaluate(void *ctx, const float *x, double *loss, float *grad)
 /* An optimizer as the loop drives it: step evaluates f once (that is the
  * iteration's log row) and moves x, except on the last iteration where
  * Adam does not; 0, 1 when no further step can improve x (the run is
- * complete), or -1 with a failure reason. */
+ * complete), or -1 with a failure reason. save and load are its state in
+ * a checkpoint. */
 typedef struct optimizer {
     int (*step)(void *state, float *x, int last);
+    void (*save)(const void *state, nst_ckw *w);
+    int (*load)(void *state, nst_ckr *r);
     void (*end)(void *state);
     void *state;
 } optimizer;
@@ -78,6 +88,16 @@ static int adam_step(void *state, float *x, int last)
     return 0;
 }
 
+static void adam_save(const void *state, nst_ckw *w)
+{
+    nst_adam_save(&((const adam_state *)state)->adam, w);
+}
+
+static int adam_load(void *state, nst_ckr *r)
+{
+    return nst_adam_load(&((adam_state *)state)->adam, r);
+}
+
 static void adam_end(void *state)
 {
     adam_state *s = state;
@@ -102,7 +122,8 @@ static int adam_start(const nst_optimise_job *j, evaluation *ev,
     s->w = j->w;
     s->h = j->h;
     s->ev = ev;
-    *opt = (optimizer){.step = adam_step, .end = adam_end, .state = s};
+    *opt = (optimizer){.step = adam_step, .save = adam_save,
+                       .load = adam_load, .end = adam_end, .state = s};
     return 0;
 }
 
@@ -115,6 +136,16 @@ static int lbfgs_step(void *state, float *x, int last)
     if (nst_lbfgs_step(state, x, &r) != 0)
         return -1;
     return r.done;
+}
+
+static void lbfgs_save(const void *state, nst_ckw *w)
+{
+    nst_lbfgs_save(state, w);
+}
+
+static int lbfgs_load(void *state, nst_ckr *r)
+{
+    return nst_lbfgs_load(state, r);
 }
 
 static void lbfgs_end(void *state)
@@ -146,7 +177,8 @@ static int lbfgs_start(const nst_optimise_job *j, evaluation *ev,
     free(hi);
     if (!l)
         return -1;
-    *opt = (optimizer){.step = lbfgs_step, .end = lbfgs_end, .state = l};
+    *opt = (optimizer){.step = lbfgs_step, .save = lbfgs_save,
+                       .load = lbfgs_load, .end = lbfgs_end, .state = l};
     return 0;
 }
 
@@ -158,16 +190,39 @@ int nst_snapshot_path(const char *prefix, const char *ext, int iter,
     return 0;
 }
 
-/* Progress, log row, snapshot and on_iter once x has had iteration it's
- * evaluation (and, unless last, its update). 1 if on_iter asks to stop. */
-static int report(const nst_optimise_job *j, const evaluation *ev, int it,
-                  const float *x)
+/* The log rows so far, for checkpoints. */
+typedef struct rows {
+    nst_ckpt_row *row;
+    size_t n, cap;
+} rows;
+
+static int rows_add(rows *r, const nst_losses *l, double seconds)
 {
-    const double seconds = nst_progress_elapsed(j->progress);
-    nst_progress_update(j->progress, it, &ev->l, seconds);
-    if (j->log && nst_run_log_row(j->log, it, &ev->l, seconds) != 0)
-        return -1;
-    const int done = it + 1;
+    if (r->n == r->cap) {
+        const size_t cap = r->cap ? 2 * r->cap : 64;
+        nst_ckpt_row *grown = realloc(r->row, cap * sizeof *grown);
+        if (!grown)
+            return nst_fail("out of memory for the log rows of a checkpoint");
+        r->row = grown;
+        r->cap = cap;
+    }
+    r->row[r->n++] = (nst_ckpt_row){*l, seconds};
+    return 0;
+}
+
+/* Where a run is: its optimizer and evaluations, the log rows so far and
+ * the seconds that earlier runs spent on them. */
+typedef struct loop {
+    const nst_optimise_job *j;
+    optimizer opt;
+    evaluation ev;
+    rows rows;
+    double seconds0;
+} loop;
+
+/* The snapshot of x after `done` iterations, if one is due then. */
+static int snapshot(const nst_optimise_job *j, int done, const float *x)
+{
     if (j->save_every > 0 && done % j->save_every == 0 && done < j->iters) {
         char path[PATH_MAX];
         if (nst_snapshot_path(j->snap_prefix, j->snap_ext, done, path,
@@ -175,33 +230,161 @@ static int report(const nst_optimise_job *j, const evaluation *ev, int it,
             nst_pixels_save(j->picture, path, x) != 0)
             return -1;
     }
-    return j->on_iter && j->on_iter(j->on_iter_ctx, it, &ev->l, seconds);
+    return 0;
+}
+
+/* Progress, log row, snapshot and on_iter once x has had iteration it's
+ * evaluation (and, unless last, its update). 1 if on_iter asks to stop,
+ * -1 on failure. */
+static int report(loop *lp, int it, const float *x)
+{
+    const nst_optimise_job *j = lp->j;
+    const double seconds = lp->seconds0 + nst_progress_elapsed(j->progress);
+    nst_progress_update(j->progress, it, &lp->ev.l, seconds);
+    if (j->log && nst_run_log_row(j->log, it, &lp->ev.l, seconds) != 0)
+        return -1;
+    if ((j->checkpoint && rows_add(&lp->rows, &lp->ev.l, seconds) != 0) ||
+        snapshot(j, it + 1, x) != 0)
+        return -1;
+    return j->on_iter && j->on_iter(j->on_iter_ctx, it, &lp->ev.l, seconds);
+}
+
+/* The checkpoint of x and the optimizer's state, to be continued at
+ * iteration next (rows 0 .. next-1 kept). */
+static int save_checkpoint(const loop *lp, int next, int finished,
+                           const float *x)
+{
+    const nst_optimise_job *j = lp->j;
+    const nst_checkpoint c = {
+        .level = (uint32_t)j->level, .next = (uint32_t)next,
+        .finished = (uint32_t)finished, .optimizer = j->optimizer,
+        .w = j->w, .h = j->h, .rows = lp->rows.row};
+    nst_ckw w;
+    if (nst_checkpoint_begin(&w, j->checkpoint, &c, j->settings) != 0)
+        return -1;
+    nst_ckw_f32s(&w, x, lp->ev.n);
+    lp->opt.save(lp->opt.state, &w);
+    return nst_checkpoint_commit(&w);
+}
+
+/* Takes up the checkpoint job->resume: x, the optimizer's state, the log
+ * rows (written to the log again). The iteration to run next, or -1 with
+ * a reason naming the file. *finished: the optimizer had no descent
+ * left. */
+static int resume(loop *lp, float *x, int *finished)
+{
+    const nst_optimise_job *j = lp->j;
+    nst_checkpoint c;
+    if (nst_checkpoint_load(j->resume, &c) != 0)
+        return -1;
+    int rc = -1;
+    if (nst_checkpoint_match(&c, j->resume, j->settings) != 0)
+        goto end;
+    if (c.optimizer != j->optimizer || c.level != (uint32_t)j->level) {
+        nst_fail("%s: the checkpoint is corrupt (its optimizer or level "
+                 "is not its settings')",
+                 j->resume);
+        goto end;
+    }
+    if (c.w != j->w || c.h != j->h) {
+        nst_fail("%s: the checkpoint is of a %dx%d image, this run's is "
+                 "%dx%d",
+                 j->resume, c.w, c.h, j->w, j->h);
+        goto end;
+    }
+    if (c.next > (uint32_t)j->iters) {
+        nst_fail("%s: the checkpoint is at iteration %lu; give --iters %lu "
+                 "or more",
+                 j->resume, (unsigned long)c.next, (unsigned long)c.next);
+        goto end;
+    }
+    if (nst_ckr_f32s(&c.state, x, lp->ev.n) != 0 ||
+        lp->opt.load(lp->opt.state, &c.state) != 0 ||
+        nst_checkpoint_end(&c) != 0)
+        goto end;
+    for (uint32_t i = 0; i < c.next; i++) {
+        const nst_ckpt_row *r = &c.rows[i];
+        if ((j->log && nst_run_log_row(j->log, (int)i, &r->l, r->seconds)) ||
+            (j->checkpoint && rows_add(&lp->rows, &r->l, r->seconds)))
+            goto end;
+        lp->seconds0 = r->seconds;
+    }
+    /* A run that ended at the checkpoint did not write this snapshot. */
+    if (snapshot(j, (int)c.next, x) != 0)
+        goto end;
+    lp->ev.count = (int)c.next;
+    *finished = (int)c.finished;
+    rc = (int)c.next;
+end:
+    nst_checkpoint_free(&c);
+    return rc;
+}
+
+/* The loop failed: NST_OPTIMISE_LAST_GOOD with that image in x if asked
+ * for and there is one (L-BFGS's x is its best accepted image, whose loss
+ * was finite once any was), else -1. */
+static int failed(const loop *lp, float *x, int resumed)
+{
+    if (!lp->j->keep_last_good)
+        return -1;
+    if (lp->ev.last_good && lp->ev.finite > 0) {
+        memcpy(x, lp->ev.last_good, lp->ev.n * sizeof *x);
+        return NST_OPTIMISE_LAST_GOOD;
+    }
+    if (!lp->ev.last_good && (lp->ev.finite > 0 || resumed))
+        return NST_OPTIMISE_LAST_GOOD;
+    return -1;
 }
 
 int nst_optimise(const nst_optimise_job *j, float *x)
 {
-    evaluation ev = {.obj = j->obj, .n = 3 * (size_t)j->w * j->h};
-    optimizer opt = {0};
-    if ((j->optimizer == NST_OPTIMIZER_LBFGS ? lbfgs_start(j, &ev, &opt)
-                                             : adam_start(j, &ev, &opt)) != 0)
+    loop lp = {.j = j, .ev = {.obj = j->obj, .n = 3 * (size_t)j->w * j->h}};
+    if ((j->optimizer == NST_OPTIMIZER_LBFGS ? lbfgs_start(j, &lp.ev, &lp.opt)
+                                             : adam_start(j, &lp.ev, &lp.opt)) != 0)
         return -1;
-    int done = 0;
-    for (int it = 0; it <= j->iters; it++) {
+    int first = 0, finished = 0, done = -1;
+    if (j->keep_last_good && j->optimizer == NST_OPTIMIZER_ADAM &&
+        !(lp.ev.last_good = malloc(lp.ev.n * sizeof *x))) {
+        nst_fail("out of memory for a %dx%d image", j->w, j->h);
+        goto end;
+    }
+    if (j->resume && (first = resume(&lp, x, &finished)) < 0)
+        goto end;
+    done = finished ? j->iters : first;
+    for (int it = first; !finished && it <= j->iters; it++) {
         const int last = it == j->iters;
-        const int rc = opt.step(opt.state, x, last);
-        const int stop = rc < 0 ? -1 : report(j, &ev, it, x);
-        if (stop < 0) {
-            done = -1;
+        const int rc = lp.opt.step(lp.opt.state, x, last);
+        const int asked = rc < 0 ? 0 : report(&lp, it, x);
+        if (rc < 0 || asked < 0) {
+            done = rc < 0 ? failed(&lp, x, first > 0) : -1;
             break;
         }
         if (last || rc == 1) {
             done = j->iters;
+            /* L-BFGS found no descent left: a resumed run ends here too. */
+            if (!last && j->checkpoint &&
+                save_checkpoint(&lp, it + 1, 1, x) != 0)
+                done = -1;
             break;
         }
         done = it + 1;
-        if (stop || nst_interrupt_requested())
+        /* The checkpoint at the end is taken before the last evaluation
+         * (Adam's makes no update and no gradient): a run resumed with
+         * more --iters evaluates it again, as one never stopped does. */
+        const int stop = asked || nst_interrupt_requested() != 0;
+        if (j->checkpoint &&
+            (stop || done == j->iters ||
+             (j->save_every > 0 && done % j->save_every == 0)) &&
+            save_checkpoint(&lp, done, 0, x) != 0) {
+            done = -1;
+            break;
+        }
+        if (stop)
             break;
     }
-    opt.end(opt.state);
+end:
+    lp.opt.end(lp.opt.state);
+    free(lp.ev.last_good);
+    free(lp.rows.row);
     return done;
 }

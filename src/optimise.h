@@ -35,7 +35,20 @@ typedef struct nst_optimise_job {
      * the run as SIGINT does. */
     int (*on_iter)(void *ctx, int iter, const nst_losses *l, double seconds);
     void *on_iter_ctx;
+    /* Checkpoints (checkpoint.h): written to `checkpoint` (NULL: none)
+     * after every save_every-th iteration, after the iteration SIGINT
+     * stopped and at the end; `resume` (NULL: start afresh) continues the
+     * run one holds, refusing one of other settings (nst_checkpoint_
+     * settings of the run), another image size or level. */
+    const char *checkpoint, *resume, *settings;
+    int level; /* the scale of a coarse-to-fine schedule; 0: the only */
+    /* On a loss or gradient that is not finite, leave the last image
+     * whose loss was finite in x and return NST_OPTIMISE_LAST_GOOD. */
+    int keep_last_good;
 } nst_optimise_job;
+
+/* nst_optimise failed, and x is the last image whose loss was finite. */
+#define NST_OPTIMISE_LAST_GOOD (-2)
 
 /* Optimises x in place: iters + 1 evaluations, one log row each, row 0
  * at the starting image. With Adam, x is the image after the last update
@@ -45,7 +58,10 @@ typedef struct nst_optimise_job {
  * of iterations done: iters, or fewer if SIGINT or on_iter asked to stop
  * (nst_interrupt_requested()), x then being the image after that many; or
  * -1 with a failure reason, also when a loss or gradient is not finite
- * (the iteration named). */
+ * (the iteration named; with keep_last_good, NST_OPTIMISE_LAST_GOOD if
+ * some image's loss was). A resumed run starts at the checkpoint's
+ * iteration, its log rows written to the log first, and ends exactly as
+ * the run that made the checkpoint would have. */
 int nst_optimise(const nst_optimise_job *job, float *x);
 
 /* The snapshot after update `iter`: <prefix><iter, %04d><ext>, in buf.

@@ -138,7 +138,9 @@ static int guard_outputs(nst_guard *g, const nst_options *o,
                          const pair_job *job)
 {
     if (nst_guard_output(g, job->out, job->out_role) != 0 ||
-        (job->log && nst_guard_output(g, job->log, "--log") != 0))
+        (job->log && nst_guard_output(g, job->log, "--log") != 0) ||
+        (o->checkpoint &&
+         nst_guard_output(g, o->checkpoint, "--checkpoint") != 0))
         return -1;
     for (int it = o->save_every; o->save_every > 0 && it < o->iters;
          it += o->save_every) {
@@ -149,6 +151,24 @@ static int guard_outputs(nst_guard *g, const nst_options *o,
             return -1;
     }
     return 0;
+}
+
+/* The run stopped on a loss that is not finite, and last is the last
+ * picture whose loss was: it becomes the result, and the reason says so. */
+static void save_last_good(const nst_image *last, const char *out,
+                           int quality)
+{
+    char *why = strdup(nst_failure_reason());
+    if (!why)
+        return;
+    if (nst_image_save_quality(out, last, quality) == 0)
+        nst_fail("%s; wrote the last image whose loss was finite as %s", why,
+                 out);
+    else
+        nst_fail("%s; the last image whose loss was finite was not written: "
+                 "%s",
+                 why, nst_failure_reason());
+    free(why);
 }
 
 /* Runs one pair. The number of updates made (fewer than --iters after
@@ -172,6 +192,8 @@ static int transfer(const nst_options *o, const nst_network *net,
         .log = log_open ? &log : NULL, .snap_prefix = job->snap_prefix,
         .snap_ext = job->snap_ext, .sigint_stops = 1};
     const int updates = nst_transfer(net, o, &pics.in, &hooks, &result);
+    if (updates == NST_OPTIMISE_LAST_GOOD)
+        save_last_good(&result, job->out, o->quality);
     if (updates < 0 ||
         nst_image_save_quality(job->out, &result, o->quality) != 0)
         goto end;
@@ -265,6 +287,7 @@ int nst_run_single(const nst_options *o, const nst_kernels *k)
     nst_guard_free(&g);
     if (rc != 0 || nst_atomic_probe(o->out) != 0 || probe_sheet(o) != 0 ||
         (o->log_path && nst_atomic_probe(o->log_path) != 0) ||
+        (o->checkpoint && nst_atomic_probe(o->checkpoint) != 0) ||
         probe_snapshots(o, &job) != 0)
         return -1;
     nst_image init;

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "checkpoint.h"
 #include "error.h"
 #include "interrupt.h"
 #include "optimise.h"
@@ -144,6 +145,10 @@ int nst_transfer(const nst_network *net, const nst_options *o,
     /* The generated image reuses the content's buffer. */
     float *x = px.content.data;
     int done = -1;
+    char *settings = NULL;
+    if ((o->checkpoint || o->resume) &&
+        !(settings = nst_checkpoint_settings(o)))
+        goto end;
     if (start_image(o, in->init, x, w, h) == 0) {
         const nst_picture picture = {
             .w = w, .h = h, .quality = o->quality,
@@ -157,15 +162,20 @@ int nst_transfer(const nst_network *net, const nst_options *o,
             .snap_prefix = hooks->snap_prefix, .snap_ext = hooks->snap_ext,
             .picture = &picture, .progress = hooks->progress,
             .log = hooks->log,
-            .on_iter = hooks->on_iter, .on_iter_ctx = hooks->ctx};
+            .on_iter = hooks->on_iter, .on_iter_ctx = hooks->ctx,
+            .checkpoint = o->checkpoint, .resume = o->resume,
+            .settings = settings, .keep_last_good = o->keep_last_good};
         if (hooks->sigint_stops)
             nst_interrupt_defer(1);
         done = nst_optimise(&oj, x);
         if (hooks->sigint_stops)
             nst_interrupt_defer(0);
-        if (done >= 0 && nst_pixels_to_picture(&picture, x, result) != 0)
+        if ((done >= 0 || done == NST_OPTIMISE_LAST_GOOD) &&
+            nst_pixels_to_picture(&picture, x, result) != 0)
             done = -1;
     }
+end:
+    free(settings);
     nst_objective_free(obj);
     nst_pixels_free_pair(&px);
     return done;

@@ -66,7 +66,9 @@ int nst_transfer_fits(const nst_network *net, const char *name,
  * in [0, 255], not rounded). Returns the number of updates made: o->iters,
  * or fewer when SIGINT or on_iter stopped the run (result is then the
  * image so far); or -1 with a failure reason naming the input at fault
- * (result then empty). */
+ * (result then empty); or, with o->keep_last_good, NST_OPTIMISE_LAST_GOOD
+ * when a loss or gradient was not finite (the failure reason says which)
+ * and result is the last image whose loss was finite. */
 int nst_transfer(const nst_network *net, const nst_options *o,
                  const nst_transfer_inputs *in, const nst_transfer_hooks *hooks,
                  nst_image *result);

@@ -66,7 +66,8 @@ START_TEST(help_explains_every_option)
         "--style-scale", "--init", "--seed", "--pool", "--content-layers",
         "--style-layers", "--threads", "--save-every", "--log", "--quiet",
         "--help", "--version", "--preserve-colors", "--quality",
-        "--style-blend", "--style-mask", "--optimizer", "--lbfgs-history"};
+        "--style-blend", "--style-mask", "--optimizer", "--lbfgs-history",
+        "--checkpoint", "--resume", "--keep-last-good"};
     for (size_t i = 0; i < sizeof opts / sizeof *opts; i++)
         ck_assert_msg(strstr(out, opts[i]), "--help lacks %s", opts[i]);
     ck_assert_int_eq(tu_nst("--version", err, sizeof err), 0);
@@ -499,13 +500,7 @@ START_TEST(sigint_saves_the_image_so_far)
     /* The log's temporary file has a header and two rows: running. */
     snprintf(pattern, sizeof pattern, "%s/.loss.csv.*", dir);
     wait_for_file(pid, pattern, 3);
-    ck_assert_int_eq(kill(pid, SIGINT), 0);
-    ck_assert_int_eq(tu_nst_wait(pid), 130);
-    tu_read_text(errf, err, sizeof err);
-    int done = -1;
-    const char *says = strstr(err, "interrupted after ");
-    ck_assert_msg(says && sscanf(says, "interrupted after %d", &done) == 1,
-                  "%s", err);
+    const int done = tu_nst_interrupt(pid, errf, err, sizeof err);
     tu_assert_one_line_naming(err, out);
     ck_assert_int_ge(done, 2);
     /* Rows 0 .. done-1: the losses before each update made. */
@@ -1471,6 +1466,43 @@ START_TEST(overflowing_weights_stop_the_run)
 }
 END_TEST
 
+/* --keep-last-good with the weights above: with 1e15 the loss of
+ * iteration 1 is finite and its gradient is not, so the run still fails
+ * but writes that image: Adam's after one update, the image a run of
+ * --iters 1 ends with; L-BFGS's best accepted one, the start, the image a
+ * run of --iters 0 ends with. With 1e30 no loss is finite: no result. */
+START_TEST(keep_last_good_writes_the_last_finite_image)
+{
+    tiny t;
+    tiny_files(&t, "cli_last_good", 24, 24);
+    char args[20000], err[4096], want[4500];
+    snprintf(want, sizeof want, "%s.want.png", t.out);
+    static const char *const opts[] = {"adam", "lbfgs"};
+    const char *fmt = "--content '%s' --style '%s' --weights '%s' --out '%s' "
+                      "--size 16 --quiet %s --optimizer %s --iters %d %s";
+    for (int i = 0; i < 2; i++) {
+        write_weights(t.weights, 4, 1e15, 0.01);
+        snprintf(args, sizeof args, fmt, t.content, t.style, t.weights,
+                 want, one_layer, opts[i], 1 - i, "");
+        ck_assert_msg(tu_nst(args, err, sizeof err) == 0, "%s", err);
+        snprintf(args, sizeof args, fmt, t.content, t.style, t.weights,
+                 t.out, one_layer, opts[i], 2, "--keep-last-good");
+        ck_assert_int_eq(tu_nst(args, err, sizeof err), 1);
+        tu_assert_one_line_naming(err, "the gradient is not finite");
+        tu_assert_one_line_naming(err, "wrote the last image whose loss was "
+                                       "finite");
+        ck_assert_msg(tu_same_bytes(t.out, want), "%s: not the last good "
+                                                  "image", opts[i]);
+        unlink(t.out);
+        write_weights(t.weights, 4, 1e30, 0.01);
+        snprintf(args, sizeof args, "%s --keep-last-good --optimizer %s",
+                 one_layer, opts[i]);
+        expect_failure(&t, t.weights, args,
+                       (const char *const[]){"the loss is not finite"}, 1);
+    }
+}
+END_TEST
+
 /* `--optimizer adam` is the default: the same image and the same losses
  * (the seconds column aside) as a run without it. */
 START_TEST(adam_is_the_default_optimizer)
@@ -1868,6 +1900,7 @@ int main(void)
     tcase_add_test(hostile, too_small_images_are_explained);
     tcase_add_test(hostile, unavailable_isa_fails_cleanly);
     tcase_add_test(hostile, overflowing_weights_stop_the_run);
+    tcase_add_test(hostile, keep_last_good_writes_the_last_finite_image);
     suite_add_tcase(s, hostile);
     TCase *controls = tcase_create("controls");
     tcase_set_timeout(controls, 600);

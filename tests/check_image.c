@@ -204,6 +204,58 @@ START_TEST(png_of_a_photo_is_compressed)
 }
 END_TEST
 
+/* JPEGs of awkward content through our build of stb_image_write: sides
+ * of 1, 7, 8, 9 and 67 (partial and single blocks), flat black and white,
+ * a pixel checkerboard of 0 and 255 (every AC coefficient at its largest),
+ * random bytes, at qualities 1, 50 and 100. The long runs of large
+ * coefficients fill the writer's bit buffer the most: under the sanitizer
+ * build (.ci/run) its shifts stop the test if they are undefined. Each
+ * file must decode at its size, and a flat image at quality 100 to within
+ * a level (one DC coefficient, quantised by 1, and the YCbCr round trip).
+ */
+START_TEST(jpeg_writer_takes_awkward_content)
+{
+    char dir[4096], path[4200];
+    tu_tmpdir("image_jpeg_awkward", dir, sizeof dir);
+    static const int sides[][2] = {{1, 1}, {7, 9}, {8, 8}, {67, 9}, {9, 67}};
+    static const int qualities[] = {1, 50, 100};
+    tu_rng r = {5};
+    for (size_t s = 0; s < sizeof sides / sizeof *sides; s++)
+        for (int content = 0; content < 4; content++) {
+            const int w = sides[s][0], h = sides[s][1];
+            nst_image img, back;
+            ck_assert_int_eq(nst_image_alloc(&img, w, h), 0);
+            for (int c = 0; c < 3; c++)
+                for (int y = 0; y < h; y++)
+                    for (int x = 0; x < w; x++)
+                        PIX(&img, c, x, y) =
+                            content == 0   ? 0
+                            : content == 1 ? 255
+                            : content == 2 ? 255 * ((x + y) % 2)
+                                           : (float)(tu_next(&r) % 256);
+            for (int q = 0; q < 3; q++) {
+                snprintf(path, sizeof path, "%s/%dx%d_%d_q%d.jpg", dir, w, h,
+                         content, qualities[q]);
+                ck_assert_msg(nst_image_save_quality(path, &img,
+                                                     qualities[q]) == 0,
+                              "%s", nst_failure_reason());
+                ck_assert_msg(nst_image_load(path, &back) == 0, "%s",
+                              nst_failure_reason());
+                ck_assert_int_eq(back.w, w);
+                ck_assert_int_eq(back.h, h);
+                for (size_t i = 0; content < 2 && qualities[q] == 100 &&
+                                   i < (size_t)3 * w * h;
+                     i++)
+                    ck_assert_msg(fabsf(back.data[i] - img.data[i]) <= 1,
+                                  "%s: value %zu is %g", path, i,
+                                  (double)back.data[i]);
+                nst_image_free(&back);
+            }
+            nst_image_free(&img);
+        }
+}
+END_TEST
+
 START_TEST(jpeg_round_trip_is_close)
 {
     char dir[4096], path[4200];
@@ -1036,6 +1088,7 @@ static Suite *image_suite(void)
     tcase_add_test(save, png_every_filter_round_trips);
     tcase_add_test(save, png_of_a_photo_is_compressed);
     tcase_add_test(save, jpeg_round_trip_is_close);
+    tcase_add_test(save, jpeg_writer_takes_awkward_content);
     tcase_add_test(save, saved_file_mode_follows_umask);
     tcase_add_test(save, save_errors);
     tcase_add_test(save, failed_save_leaves_the_target_untouched);

@@ -1,6 +1,7 @@
 #include "nst_runner.h"
 
 #include <check.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,19 @@ int tu_nst_wait(pid_t pid)
     ck_assert_msg(WIFEXITED(st), "nst did not exit (signal %d)",
                   WIFSIGNALED(st) ? WTERMSIG(st) : 0);
     return WEXITSTATUS(st);
+}
+
+int tu_nst_interrupt(pid_t pid, const char *err_path, char *err,
+                     size_t size)
+{
+    ck_assert_int_eq(kill(pid, SIGINT), 0);
+    ck_assert_int_eq(tu_nst_wait(pid), 130);
+    tu_read_text(err_path, err, size);
+    int done = -1;
+    const char *says = strstr(err, "interrupted after ");
+    ck_assert_msg(says && sscanf(says, "interrupted after %d", &done) == 1,
+                  "%s", err);
+    return done;
 }
 
 long tu_file_size(const char *path)

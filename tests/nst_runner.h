@@ -16,6 +16,12 @@ pid_t tu_nst_start(const char *args, const char *err_path);
  * exit). */
 int tu_nst_wait(pid_t pid);
 
+/* Sends SIGINT to a started nst, which must exit with status 130 and say
+ * on stderr (err_path, read into err) "interrupted after N of ...";
+ * returns N. */
+int tu_nst_interrupt(pid_t pid, const char *err_path, char *err,
+                     size_t size);
+
 /* The contents of path (at most size - 1 bytes), "" if it is missing. */
 void tu_read_text(const char *path, char *buf, size_t size);
 

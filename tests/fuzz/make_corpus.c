@@ -9,6 +9,9 @@
 
 #include <stb_image_write.h>
 
+#include "adam.h"
+#include "checkpoint.h"
+#include "lbfgs.h"
 #include "npz_writer.h"
 
 static const char *dir;
@@ -123,6 +126,57 @@ static void cli_seeds(void)
     }
 }
 
+/* f(x) = sum x^2, for an L-BFGS state with pairs in its history. */
+static int square(void *ctx, const float *x, double *loss, float *grad)
+{
+    (void)ctx;
+    double f = 0;
+    for (int i = 0; i < 12; i++) {
+        f += (double)x[i] * x[i];
+        grad[i] = 2 * x[i];
+    }
+    *loss = f;
+    return 0;
+}
+
+/* Checkpoints of a 2 x 2 image with two log rows, one per optimizer (the
+ * L-BFGS one with history 2, as the harness makes it). */
+static void checkpoint_seeds(void)
+{
+    float x[12];
+    for (int i = 0; i < 12; i++)
+        x[i] = (float)i - 5.5f;
+    nst_adam a;
+    made(nst_adam_init(&a, 12, 1) == 0, "Adam");
+    const nst_lbfgs_params p = {2, 1};
+    nst_lbfgs *l = nst_lbfgs_create(12, NULL, NULL, &p, square, NULL);
+    nst_lbfgs_report r;
+    for (int i = 0; l && i < 4; i++)
+        made(nst_lbfgs_step(l, x, &r) == 0, "L-BFGS");
+    const nst_ckpt_row rows[2] = {{{3, 1, 2, 0.5}, 0.25}, {{2, 1, 1, 0}, 1}};
+    for (int k = 0; k < 2; k++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/checkpoint/%s.ckpt", dir,
+                 k ? "lbfgs" : "adam");
+        const nst_checkpoint c = {
+            .next = 2, .optimizer = k ? NST_OPTIMIZER_LBFGS
+                                      : NST_OPTIMIZER_ADAM,
+            .w = 2, .h = 2, .rows = (nst_ckpt_row *)rows};
+        nst_ckw w;
+        made(l && nst_checkpoint_begin(&w, path, &c,
+                                       "--size 16\n--optimizer adam\n") == 0,
+             path);
+        nst_ckw_f32s(&w, x, 12);
+        if (k)
+            nst_lbfgs_save(l, &w);
+        else
+            nst_adam_save(&a, &w);
+        made(nst_checkpoint_commit(&w) == 0, path);
+    }
+    nst_adam_free(&a);
+    nst_lbfgs_free(l);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -134,8 +188,10 @@ int main(int argc, char **argv)
     folder("npz");
     folder("image");
     folder("cli");
+    folder("checkpoint");
     npz_seeds();
     image_seeds();
     cli_seeds();
+    checkpoint_seeds();
     return 0;
 }
