@@ -51,6 +51,18 @@ nst_objective *nst_objective_create_styles(const nst_vgg *net,
                                            const nst_style_target *styles,
                                            int n_styles);
 
+/* As nst_objective_create_styles, evaluated in tiles of at most tile
+ * pixels a side when tile > 0 (0: the whole image at once): the same
+ * losses and gradient up to float rounding (docs/math.md, "Tiled
+ * evaluation"), in memory that grows with the tile rather than the
+ * image. */
+nst_objective *nst_objective_create_tiled(const nst_vgg *net,
+                                          const nst_objective_spec *spec,
+                                          int tile, const float *content,
+                                          int h, int w,
+                                          const nst_style_target *styles,
+                                          int n_styles);
+
 /* One style (3 x sh x sw, mean subtracted) over the whole image. */
 nst_objective *nst_objective_create(const nst_vgg *net,
                                     const nst_objective_spec *spec,
