@@ -55,6 +55,10 @@ typedef struct nst_options {
     int save_every; /* snapshot every K iterations; 0: none */
     const char *log_path; /* CSV of the losses; NULL: none */
     int quiet;
+    /* --max-memory: the run's budget in MiB (0: nst_memory_default_mib()),
+     * and --tile: tiles of at most this many pixels a side (0: the
+     * whole image when it fits the budget, else the plan's tiles). */
+    int max_memory, tile;
 } nst_options;
 
 /* "adam" or "lbfgs", as --optimizer takes it. */

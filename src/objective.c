@@ -2,6 +2,7 @@
 #include "objective_impl.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -299,6 +300,48 @@ nst_objective *nst_objective_create_styles(const nst_vgg *net,
 {
     return nst_objective_create_tiled(net, spec, 0, content, h, w, styles,
                                       n_styles);
+}
+
+size_t nst_objective_bytes(const nst_vgg *net, const nst_objective_spec *spec,
+                           int tile, int h, int w,
+                           const nst_style_target *styles, int n_styles)
+{
+    nst_objective o = {.net = net, .h = h, .w = w, .tile = tile > 0 ? tile : 0};
+    if (set_layers(&o, spec) != 0)
+        return SIZE_MAX;
+    size_t used = 0, masked = 0;
+    for (int s = 0; s < n_styles; s++) {
+        used += styles[s].weight != 0;
+        masked += styles[s].weight != 0 && styles[s].mask;
+    }
+    /* Floats: targets, masks (with their roots, and the image-sized map
+     * they are made from), Gram scratch and (tiled) sums. */
+    size_t floats = masked ? (size_t)h * w : 0, gram_n = 0, fm_n = 0;
+    for (int l = 0, pools = 0; l < o.n_layers; l++) {
+        pools += net->layer[l].pool_before;
+        const size_t c = (size_t)net->layer[l].conv.cout;
+        const size_t m = (size_t)(h >> pools) * (size_t)(w >> pools);
+        if (o.content_w[l] != 0)
+            floats += c * m;
+        if (o.style_w[l] == 0)
+            continue;
+        floats += used * c * c + masked * 2 * m;
+        gram_n = c * c > gram_n ? c * c : gram_n;
+        fm_n = masked && c * m > fm_n ? c * m : fm_n;
+        if (o.tile) /* a double sum and a float G - A each */
+            floats += (1 + masked) * c * c * 3;
+    }
+    floats += gram_n;
+    if (o.tile)
+        return floats * sizeof(float) +
+               nst__tiled_bytes(&o, styles, n_styles);
+    /* Whole: each style's activations, then the generated image's. */
+    size_t acts = nst_vgg_acts_bytes(net, h, w);
+    for (int s = 0; s < n_styles; s++) {
+        const size_t a = nst_vgg_acts_bytes(net, styles[s].h, styles[s].w);
+        acts = a > acts ? a : acts;
+    }
+    return (floats + fm_n) * sizeof(float) + acts;
 }
 
 nst_objective *nst_objective_create(const nst_vgg *net,

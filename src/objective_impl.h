@@ -59,4 +59,9 @@ int nst__tiled_eval(nst_objective *o, const float *x, nst_losses *out,
                     float *grad);
 void nst__tiled_free(nst_objective *o);
 
+/* The bytes of the tiled buffers nst__tiled_alloc makes but the Gram sums
+ * (the window's activations, pixels and layer scratch); sets o's tiling. */
+size_t nst__tiled_bytes(nst_objective *o, const nst_style_target *styles,
+                        int n_styles);
+
 #endif

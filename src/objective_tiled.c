@@ -427,8 +427,10 @@ static void largest_window(const nst_objective *o, int h, int w, int halo,
     }
 }
 
-int nst__tiled_alloc(nst_objective *o, const nst_style_target *styles,
-                     int n_styles)
+/* Sets o's pools and tiling and finds its largest windows: the
+ * generated image's with pass 2's halo, the styles' with pass 1's. */
+static void plan_windows(nst_objective *o, const nst_style_target *styles,
+                         int n_styles, window_sizes *z)
 {
     const nst_vgg *net = o->net;
     for (int l = 0, p = 0; l < net->n; l++) {
@@ -438,11 +440,27 @@ int nst__tiled_alloc(nst_objective *o, const nst_style_target *styles,
     /* The tiling of every layer loaded, so that a window is never too
      * small for a pool. */
     nst_tiling_make(net, net->n, o->h, o->w, o->tile, &o->tiling);
-    window_sizes z = {0};
-    largest_window(o, o->h, o->w, 2 * o->tiling.reach, &z);
+    *z = (window_sizes){0};
+    largest_window(o, o->h, o->w, 2 * o->tiling.reach, z);
     for (int s = 0; s < n_styles; s++)
         if (styles[s].weight != 0)
-            largest_window(o, styles[s].h, styles[s].w, -1, &z);
+            largest_window(o, styles[s].h, styles[s].w, -1, z);
+}
+
+size_t nst__tiled_bytes(nst_objective *o, const nst_style_target *styles,
+                        int n_styles)
+{
+    window_sizes z;
+    plan_windows(o, styles, n_styles, &z);
+    return z.acts_bytes + (6 * z.pixels + z.layer_floats) * sizeof(float);
+}
+
+int nst__tiled_alloc(nst_objective *o, const nst_style_target *styles,
+                     int n_styles)
+{
+    const nst_vgg *net = o->net;
+    window_sizes z;
+    plan_windows(o, styles, n_styles, &z);
     size_t gram_n = 0;
     for (int l = 0; l < o->n_layers; l++) {
         const size_t cc =

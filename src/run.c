@@ -13,6 +13,7 @@
 #include "batch.h"
 #include "error.h"
 #include "interrupt.h"
+#include "memory_plan.h"
 #include "network.h"
 #include "optimise.h"
 #include "output_guard.h"
@@ -204,8 +205,14 @@ static int transfer(const nst_options *o, const nst_network *net,
         .content_layer_weights = net->content_w,
         .style_layer_weights = net->style_w,
     };
-    nst_objective *obj = nst_objective_create_styles(
-        &net->vgg, &spec, px.content.data, h, w, styles.target, styles.n);
+    int tile;
+    nst_objective *obj =
+        nst_memory_plan_run(o, &net->vgg, &spec, h, w, styles.target,
+                            styles.n, &tile) != 0
+            ? NULL
+            : nst_objective_create_tiled(&net->vgg, &spec, tile,
+                                         px.content.data, h, w,
+                                         styles.target, styles.n);
     job_styles_free(&styles);
     nst_pixels_free_styles(&px);
     nst_run_log log;

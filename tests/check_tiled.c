@@ -12,6 +12,9 @@
 #include <string.h>
 
 #include "error.h"
+#include "image.h"
+#include "memory_plan.h"
+#include "nst_runner.h"
 #include "objective.h"
 #include "testutil.h"
 #include "tiles.h"
@@ -170,19 +173,139 @@ static void compare(const nst_kernels *k, const tcase_spec *c,
     nst_vgg_free(&net);
 }
 
+/* The shared weights' path, or NULL after saying the test is skipped. */
+static const char *weights_or_skip(char *buf, size_t size)
+{
+    const char *path = tu_shared(WEIGHTS, buf, size);
+    if (!path)
+        printf("SKIP: %s not found (set NST_SHARED)\n", WEIGHTS);
+    return path;
+}
+
 START_TEST(tiled_matches_whole)
 {
     char buf[4096];
-    const char *path = tu_shared(WEIGHTS, buf, sizeof buf);
-    if (!path) {
-        printf("SKIP: %s not found (set NST_SHARED)\n", WEIGHTS);
+    const char *path = weights_or_skip(buf, sizeof buf);
+    if (!path)
         return;
-    }
     for (int isa = 0; isa < TU_N_ISAS; isa++) {
         const nst_kernels *k = tu_isa_or_skip(isa);
         if (k)
             compare(k, &cases[_i], path);
     }
+}
+END_TEST
+
+/* The default network and spec (content relu3_3, style relu1_1..relu3_3)
+ * with the scalar kernels, for the plan. */
+static const int plan_content[] = {6}, plan_style[] = {0, 1, 2, 3, 4, 5, 6};
+static const nst_objective_spec plan_spec = {plan_content, 1, plan_style, 7,
+                                             1, 1e-2, 0.1, NULL, NULL};
+
+START_TEST(plan_tiles_when_the_image_does_not_fit)
+{
+    char buf[4096];
+    const char *path = weights_or_skip(buf, sizeof buf);
+    if (!path)
+        return;
+    nst_vgg net;
+    const char *names[] = {"relu3_3"};
+    ck_assert(nst_vgg_load(&net, path, names, 1, NST_POOL_AVG,
+                           &nst_kernels_scalar) == 0);
+    nst_style_target style = {NULL, 384, 512, 1, NULL};
+    nst_memory_job job = {&net, &plan_spec, 384, 512, &style, 1,
+                          NST_OPTIMIZER_ADAM, 0};
+    nst_memory_plan p;
+    /* 512x384 fits 4096 MiB whole. */
+    ck_assert_int_eq(nst_memory_plan_make(&job, 4096, 0, &p), 0);
+    ck_assert_int_eq(p.tile, 0);
+    const size_t whole = p.total;
+    /* Not in its own total less 1 MiB: tiles, within the budget. */
+    const int tight = (int)(whole >> 20) - 1;
+    ck_assert_int_eq(nst_memory_plan_make(&job, tight, 0, &p), 0);
+    ck_assert_int_gt(p.tile, 0);
+    ck_assert_uint_le(p.total, (size_t)tight << 20);
+    /* --tile is taken as given. */
+    ck_assert_int_eq(nst_memory_plan_make(&job, 4096, 40, &p), 0);
+    ck_assert_int_eq(p.tile, 40);
+    /* 12000x16000 cannot fit 1 GiB even in the smallest tiles; the message
+     * says how much it needs. */
+    job.h = 12000;
+    job.w = 16000;
+    style.h = 12000;
+    style.w = 16000;
+    ck_assert_int_eq(nst_memory_plan_make(&job, 1024, 0, &p), -1);
+    ck_assert_ptr_nonnull(strstr(nst_failure_reason(), "needs at least"));
+    ck_assert_ptr_nonnull(strstr(nst_failure_reason(), "more than "
+                                                       "--max-memory 1024"));
+    ck_assert_uint_gt(p.total, (size_t)1024 << 20);
+    nst_vgg_free(&net);
+}
+END_TEST
+
+/* Content and style for a run, from the shared images. */
+static int run_inputs(char *content, char *style, char *weights, size_t size)
+{
+    if (!tu_shared("images/content_tubingen.jpg", content, size) ||
+        !tu_shared("images/style_starry_night.jpg", style, size) ||
+        !tu_shared(WEIGHTS, weights, size)) {
+        printf("SKIP: shared images or weights not found\n");
+        return -1;
+    }
+    return 0;
+}
+
+START_TEST(run_refused_over_budget)
+{
+    char content[4096], style[4096], weights[4096], dir[4096], args[20480],
+        err[4096];
+    if (run_inputs(content, style, weights, sizeof content) != 0)
+        return;
+    tu_tmpdir("tiled_refused", dir, sizeof dir);
+    snprintf(args, sizeof args,
+             "--content '%s' --style '%s' --weights '%s' --out '%s/r.png' "
+             "--size 32 --iters 1 --max-memory 20",
+             content, style, weights, dir);
+    ck_assert_int_eq(tu_nst(args, err, sizeof err), 1);
+    tu_assert_one_line_naming(err, "alone need");
+    ck_assert_ptr_nonnull(strstr(err, "MiB, more than --max-memory 20"));
+    char out[4200];
+    snprintf(out, sizeof out, "%s/r.png", dir);
+    ck_assert_int_eq(tu_file_size(out), -1);
+}
+END_TEST
+
+/* A run in tiles of 16 (2 x 2 tiles) paints what the whole-image run
+ * paints: the objectives agree to ~1e-6, so after 2 Adam steps of 1 level
+ * the pixels agree to rounding (at most 1 level apart). */
+START_TEST(run_in_tiles_paints_the_same)
+{
+    char content[4096], style[4096], weights[4096], dir[4096], args[20480],
+        err[4096];
+    if (run_inputs(content, style, weights, sizeof content) != 0)
+        return;
+    tu_tmpdir("tiled_run", dir, sizeof dir);
+    nst_image img[2];
+    for (int tiled = 0; tiled < 2; tiled++) {
+        snprintf(args, sizeof args,
+                 "--content '%s' --style '%s' --weights '%s' --out "
+                 "'%s/%d.png' --size 32 --iters 2 --lr 1 %s",
+                 content, style, weights, dir, tiled,
+                 tiled ? "--tile 16" : "");
+        ck_assert_int_eq(tu_nst(args, err, sizeof err), 0);
+        ck_assert_msg(strstr(err, tiled ? "(tiles of 16 px)"
+                                        : "(whole image)"),
+                      "no plan line in: %s", err);
+        char out[4200];
+        snprintf(out, sizeof out, "%s/%d.png", dir, tiled);
+        ck_assert_int_eq(nst_image_load(out, &img[tiled]), 0);
+    }
+    ck_assert(img[0].w == img[1].w && img[0].h == img[1].h);
+    for (size_t i = 0; i < (size_t)3 * img[0].w * img[0].h; i++) {
+        ck_assert_float_le(fabsf(img[0].data[i] - img[1].data[i]), 1.0f);
+    }
+    nst_image_free(&img[0]);
+    nst_image_free(&img[1]);
 }
 END_TEST
 
@@ -193,6 +316,12 @@ Suite *tiled_suite(void)
     TCase *tc = tcase_create("objective");
     tcase_set_timeout(tc, 600);
     tcase_add_loop_test(tc, tiled_matches_whole, 0, N_CASES);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("plan");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, plan_tiles_when_the_image_does_not_fit);
+    tcase_add_test(tc, run_refused_over_budget);
+    tcase_add_test(tc, run_in_tiles_paints_the_same);
     suite_add_tcase(s, tc);
     return s;
 }
