@@ -115,6 +115,13 @@ void nst_cli_usage(FILE *to)
 "Running:\n"
 "  --threads N           threads (default: all processors; results are the\n"
 "                        same for any number)\n"
+"  --max-memory MIB      memory budget of the run (default: half the\n"
+"                        physical memory, at most 4096); a run that does\n"
+"                        not fit whole is evaluated in tiles, exactly, and\n"
+"                        one that cannot fit even so is refused\n"
+"  --tile PX             evaluate the loss in tiles of at most PX pixels a\n"
+"                        side (rounded down to a multiple of the pools'\n"
+"                        2^k; default: whole image if it fits)\n"
 "  --quiet               no progress output\n"
 "  --help                this text\n"
 "  --version             version, kernels in use and threads\n"
@@ -178,7 +185,7 @@ enum {
     OPT_QUIET, OPT_HELP, OPT_VERSION, OPT_PRESERVE_COLORS, OPT_QUALITY,
     OPT_STYLE_BLEND, OPT_STYLE_MASK, OPT_OPTIMIZER, OPT_LBFGS_HISTORY,
     OPT_SHEET, OPT_SHARD, OPT_INIT_NOISE_RATIO, OPT_CHECKPOINT, OPT_RESUME,
-    OPT_KEEP_LAST_GOOD
+    OPT_KEEP_LAST_GOOD, OPT_MAX_MEMORY, OPT_TILE
 };
 
 static const struct option long_options[] = {
@@ -217,6 +224,8 @@ static const struct option long_options[] = {
     {"checkpoint", required_argument, NULL, OPT_CHECKPOINT},
     {"resume", required_argument, NULL, OPT_RESUME},
     {"keep-last-good", no_argument, NULL, OPT_KEEP_LAST_GOOD},
+    {"max-memory", required_argument, NULL, OPT_MAX_MEMORY},
+    {"tile", required_argument, NULL, OPT_TILE},
     {NULL, 0, NULL, 0},
 };
 
@@ -242,6 +251,8 @@ static long *whole_option(int opt, long v[], long *lo, long *hi)
     case OPT_QUALITY: *lo = 1; *hi = 100; return &v[5];
     case OPT_LBFGS_HISTORY:
         *lo = 1; *hi = NST_LBFGS_MAX_HISTORY; return &v[6];
+    case OPT_MAX_MEMORY: *lo = 1; *hi = 1 << 30; return &v[7];
+    case OPT_TILE: *lo = 1; *hi = 16384; return &v[8];
     default: return NULL;
     }
 }
@@ -383,8 +394,8 @@ nst_cli_status nst_cli_parse(int argc, char **argv, nst_cli *cli, char *msg,
     cli->threads = 0;
     msg[0] = '\0';
     /* Whole numbers as parsed, in whole_option's order. */
-    long whole[7] = {o->iters, o->size, o->save_every, 0, (long)o->seed,
-                     o->quality, o->lbfgs_history};
+    long whole[9] = {o->iters, o->size, o->save_every, 0, (long)o->seed,
+                     o->quality, o->lbfgs_history, o->max_memory, o->tile};
     int version = 0, opt;
     opterr = 0;
     optind = 0; /* glibc: start afresh, so the parser can run again */
@@ -520,6 +531,8 @@ nst_cli_status nst_cli_parse(int argc, char **argv, nst_cli *cli, char *msg,
     o->seed = (uint64_t)whole[4];
     o->quality = (int)whole[5];
     o->lbfgs_history = (int)whole[6];
+    o->max_memory = (int)whole[7];
+    o->tile = (int)whole[8];
     if (version)
         return NST_CLI_VERSION;
     nst_cli_status st = check_inputs(o, msg, size);

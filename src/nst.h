@@ -113,6 +113,10 @@ typedef struct nst_options {
     /* A loss or gradient that is not finite still fails the run, but the
      * last image whose loss was finite is written as the result. */
     int keep_last_good;
+    /* --max-memory: the run's budget in MiB (0: nst_memory_default_mib()),
+     * and --tile: tiles of at most this many pixels a side (0: the
+     * whole image when it fits the budget, else the plan's tiles). */
+    int max_memory, tile;
 } nst_options;
 
 /* The defaults documented in --help and README.md. */

@@ -1,6 +1,8 @@
 #include "objective.h"
+#include "objective_impl.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,39 +11,11 @@
 #include "error.h"
 #include "loss.h"
 
-/* One style with a non-zero blend weight: its Gram targets and, when it has
- * a mask, the mask at each style layer's size (with its square root and
- * sum). NULL where unused. */
-typedef struct style_term {
-    double weight; /* blend weight divided by the sum over the styles */
-    float *gram_target[NST_VGG_MAX_LAYERS];
-    float *mask[NST_VGG_MAX_LAYERS], *root[NST_VGG_MAX_LAYERS];
-    double mask_sum[NST_VGG_MAX_LAYERS];
-} style_term;
-
-struct nst_objective {
-    const nst_vgg *net;
-    nst_kctx *ctx; /* this objective's kernel workspace and threads */
-    int h, w;
-    int n_layers; /* forward and backward run through layers 0 .. n_layers-1 */
-    double alpha, beta, gamma;
-    /* Per layer: its content weight, its style weight (the layer weights
-     * divided by their sum) and the content image's features (NULL where
-     * unused). */
-    double content_w[NST_VGG_MAX_LAYERS];
-    double style_w[NST_VGG_MAX_LAYERS];
-    float *content_target[NST_VGG_MAX_LAYERS];
-    style_term *styles;
-    int n_styles;
-    float *gram; /* c x c scratch for the widest style layer */
-    float *fm;   /* c x m scratch for the largest masked style layer */
-    nst_vgg_acts acts;
-};
-
 void nst_objective_free(nst_objective *o)
 {
     if (!o)
         return;
+    nst__tiled_free(o);
     for (int l = 0; l < NST_VGG_MAX_LAYERS; l++)
         free(o->content_target[l]);
     for (int s = 0; s < o->n_styles; s++)
@@ -206,11 +180,12 @@ static int set_layers(nst_objective *o, const nst_objective_spec *spec)
     return 0;
 }
 
-nst_objective *nst_objective_create_styles(const nst_vgg *net,
-                                           const nst_objective_spec *spec,
-                                           const float *content, int h, int w,
-                                           const nst_style_target *styles,
-                                           int n_styles)
+nst_objective *nst_objective_create_tiled(const nst_vgg *net,
+                                          const nst_objective_spec *spec,
+                                          int tile, const float *content,
+                                          int h, int w,
+                                          const nst_style_target *styles,
+                                          int n_styles)
 {
     if (n_styles < 1 || !styles) {
         nst_fail("objective: no style image");
@@ -228,6 +203,7 @@ nst_objective *nst_objective_create_styles(const nst_vgg *net,
     o->alpha = spec->content_weight;
     o->beta = spec->style_weight;
     o->gamma = spec->tv_weight;
+    o->tile = tile > 0 ? tile : 0;
     if (!(o->ctx = nst_kctx_create(net->k, 0))) {
         nst_fail("objective: out of memory");
         goto fail;
@@ -258,6 +234,8 @@ nst_objective *nst_objective_create_styles(const nst_vgg *net,
         if (o->style_w[l] != 0 && c * c > gram_n)
             gram_n = c * c;
     }
+    if (o->tile && nst__tiled_alloc(o, styles, n_styles) != 0)
+        goto fail;
     /* The style passes first, so their activations are gone before the
      * generated image's are allocated. */
     for (int s = 0; s < n_styles; s++) {
@@ -265,11 +243,18 @@ nst_objective *nst_objective_create_styles(const nst_vgg *net,
             continue;
         style_term *t = &o->styles[o->n_styles++];
         t->weight = styles[s].weight / blend_sum;
-        if (gram_n && make_gram_targets(o, t, &styles[s], o->n_layers) != 0)
+        if (gram_n && (o->tile ? nst__tiled_gram_target(o, t, &styles[s])
+                               : make_gram_targets(o, t, &styles[s],
+                                                   o->n_layers)) != 0)
             goto fail;
         if (gram_n && styles[s].mask &&
             make_masks(o, t, styles[s].mask, s, &fm_n) != 0)
             goto fail;
+    }
+    if (o->tile) {
+        if (nst__tiled_content_target(o, content) != 0)
+            goto fail;
+        return o;
     }
     if ((gram_n && !(o->gram = malloc(gram_n * sizeof(float)))) ||
         (fm_n && !(o->fm = malloc(fm_n * sizeof(float))))) {
@@ -305,6 +290,58 @@ nst_objective *nst_objective_create_styles(const nst_vgg *net,
 fail:
     nst_objective_free(o);
     return NULL;
+}
+
+nst_objective *nst_objective_create_styles(const nst_vgg *net,
+                                           const nst_objective_spec *spec,
+                                           const float *content, int h, int w,
+                                           const nst_style_target *styles,
+                                           int n_styles)
+{
+    return nst_objective_create_tiled(net, spec, 0, content, h, w, styles,
+                                      n_styles);
+}
+
+size_t nst_objective_bytes(const nst_vgg *net, const nst_objective_spec *spec,
+                           int tile, int h, int w,
+                           const nst_style_target *styles, int n_styles)
+{
+    nst_objective o = {.net = net, .h = h, .w = w, .tile = tile > 0 ? tile : 0};
+    if (set_layers(&o, spec) != 0)
+        return SIZE_MAX;
+    size_t used = 0, masked = 0;
+    for (int s = 0; s < n_styles; s++) {
+        used += styles[s].weight != 0;
+        masked += styles[s].weight != 0 && styles[s].mask;
+    }
+    /* Floats: targets, masks (with their roots, and the image-sized map
+     * they are made from), Gram scratch and (tiled) sums. */
+    size_t floats = masked ? (size_t)h * w : 0, gram_n = 0, fm_n = 0;
+    for (int l = 0, pools = 0; l < o.n_layers; l++) {
+        pools += net->layer[l].pool_before;
+        const size_t c = (size_t)net->layer[l].conv.cout;
+        const size_t m = (size_t)(h >> pools) * (size_t)(w >> pools);
+        if (o.content_w[l] != 0)
+            floats += c * m;
+        if (o.style_w[l] == 0)
+            continue;
+        floats += used * c * c + masked * 2 * m;
+        gram_n = c * c > gram_n ? c * c : gram_n;
+        fm_n = masked && c * m > fm_n ? c * m : fm_n;
+        if (o.tile) /* a double sum and a float G - A each */
+            floats += (1 + masked) * c * c * 3;
+    }
+    floats += gram_n;
+    if (o.tile)
+        return floats * sizeof(float) +
+               nst__tiled_bytes(&o, styles, n_styles);
+    /* Whole: each style's activations, then the generated image's. */
+    size_t acts = nst_vgg_acts_bytes(net, h, w);
+    for (int s = 0; s < n_styles; s++) {
+        const size_t a = nst_vgg_acts_bytes(net, styles[s].h, styles[s].w);
+        acts = a > acts ? a : acts;
+    }
+    return (floats + fm_n) * sizeof(float) + acts;
 }
 
 nst_objective *nst_objective_create(const nst_vgg *net,
@@ -367,6 +404,8 @@ int nst_objective_eval(nst_objective *o, const float *x, nst_losses *out,
                        float *grad)
 {
     const nst_vgg *net = o->net;
+    if (o->tile)
+        return nst__tiled_eval(o, x, out, grad);
     *out = (nst_losses){0, 0, 0, 0};
     if (nst_vgg_forward(net, o->ctx, x, o->n_layers, &o->acts) != 0)
         return -1;

@@ -51,6 +51,26 @@ nst_objective *nst_objective_create_styles(const nst_vgg *net,
                                            const nst_style_target *styles,
                                            int n_styles);
 
+/* As nst_objective_create_styles, evaluated in tiles of at most tile
+ * pixels a side when tile > 0 (0: the whole image at once): the same
+ * losses and gradient up to float rounding (docs/math.md, "Tiled
+ * evaluation"), in memory that grows with the tile rather than the
+ * image. */
+nst_objective *nst_objective_create_tiled(const nst_vgg *net,
+                                          const nst_objective_spec *spec,
+                                          int tile, const float *content,
+                                          int h, int w,
+                                          const nst_style_target *styles,
+                                          int n_styles);
+
+/* The most memory nst_objective_create_tiled with these arguments holds at
+ * once, in bytes (styles' images may be NULL: their sizes, weights and
+ * masks' presence are read), but the kernels' workspace; SIZE_MAX if the
+ * spec is refused. */
+size_t nst_objective_bytes(const nst_vgg *net, const nst_objective_spec *spec,
+                           int tile, int h, int w,
+                           const nst_style_target *styles, int n_styles);
+
 /* One style (3 x sh x sw, mean subtracted) over the whole image. */
 nst_objective *nst_objective_create(const nst_vgg *net,
                                     const nst_objective_spec *spec,

@@ -6,6 +6,7 @@
 #include "checkpoint.h"
 #include "error.h"
 #include "interrupt.h"
+#include "memory_plan.h"
 #include "optimise.h"
 #include "pixels.h"
 #include "style_mask.h"
@@ -122,9 +123,15 @@ static nst_objective *objective_make(const nst_network *net,
         .content_layer_weights = net->content_w,
         .style_layer_weights = net->style_w,
     };
-    nst_objective *obj = nst_objective_create_styles(
-        &net->vgg, &spec, px->content.data, px->content.h, px->content.w,
-        s.target, s.n);
+    const int h = px->content.h, w = px->content.w;
+    int tile;
+    nst_objective *obj =
+        nst_memory_plan_run(o, &net->vgg, &spec, h, w, s.target, s.n,
+                            &tile) != 0
+            ? NULL
+            : nst_objective_create_tiled(&net->vgg, &spec, tile,
+                                         px->content.data, h, w, s.target,
+                                         s.n);
     styles_free(&s);
     nst_pixels_free_styles(px);
     if (!obj)

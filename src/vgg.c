@@ -344,9 +344,13 @@ static size_t plan_backward(const nst_vgg *net, const nst_vgg_acts *a,
     return end;
 }
 
-int nst_vgg_acts_alloc(const nst_vgg *net, int h, int w, nst_vgg_acts *a)
+/* Lays a out for an h x w input: sizes, and the offsets of the ReLU
+ * outputs in a block of *floats floats (not allocated here). -1 with a
+ * failure reason if the image is too small for the pools or its
+ * activations cannot be addressed. */
+static int layout(const nst_vgg *net, int h, int w, nst_vgg_acts *a,
+                  size_t *floats)
 {
-    memset(a, 0, sizeof *a);
     if (h < 1 || w < 1)
         return nst_fail("image %dx%d: sides must be at least 1 pixel", w, h);
     a->in_h = h;
@@ -359,24 +363,20 @@ int nst_vgg_acts_alloc(const nst_vgg *net, int h, int w, nst_vgg_acts *a)
         const nst_vgg_layer *L = &net->layer[l];
         if (L->pool_before) {
             pools++;
-            if (lh < 2 || lw < 2) {
-                nst_vgg_acts_free(a);
+            if (lh < 2 || lw < 2)
                 return nst_fail("image %dx%d is too small for %s: it follows "
                                 "%d 2x2 pools, so each side must be at least "
                                 "%d pixels",
                                 w, h, L->name, pools, 1 << pools);
-            }
             lh /= 2;
             lw /= 2;
         }
         a->h[l] = lh;
         a->w[l] = lw;
         if (!add_map(&sum, L->conv.cout, lh, lw) ||
-            !add_map(&sum, L->conv.cin, lh, lw)) {
-            nst_vgg_acts_free(a);
+            !add_map(&sum, L->conv.cin, lh, lw))
             return nst_fail("image %dx%d: activations too large to address",
                             w, h);
-        }
     }
 
     /* The block ends after the last ReLU output, a pooled map (put right
@@ -394,14 +394,56 @@ int nst_vgg_acts_alloc(const nst_vgg *net, int h, int w, nst_vgg_acts *a)
         end = pooled_end > end ? pooled_end : end;
         end = g_end > end ? g_end : end;
     }
+    *floats = end;
+    return 0;
+}
+
+size_t nst_vgg_acts_bytes(const nst_vgg *net, int h, int w)
+{
+    nst_vgg_acts a;
+    size_t floats;
+    if (layout(net, h, w, &a, &floats) != 0)
+        return 0;
+    return floats * sizeof(float);
+}
+
+int nst_vgg_acts_alloc(const nst_vgg *net, int h, int w, nst_vgg_acts *a)
+{
+    memset(a, 0, sizeof *a);
+    size_t end;
+    if (layout(net, h, w, a, &end) != 0) {
+        nst_vgg_acts_free(a);
+        return -1;
+    }
     a->block = aligned_alloc(64, end * sizeof(float));
     if (!a->block) {
         nst_vgg_acts_free(a);
         return nst_fail("image %dx%d: out of memory for the activations", w,
                         h);
     }
+    a->floats = end;
+    size_t off[NST_VGG_MAX_LAYERS];
+    layer_offsets(net, a, off);
     for (int l = 0; l < net->n; l++)
         a->f[l] = a->block + off[l];
+    return 0;
+}
+
+int nst_vgg_acts_fit(const nst_vgg *net, int h, int w, nst_vgg_acts *a)
+{
+    nst_vgg_acts b = *a;
+    size_t end;
+    if (layout(net, h, w, &b, &end) != 0)
+        return -1;
+    if (end > a->floats)
+        return nst_fail("image %dx%d: its activations need %zu floats, more "
+                        "than the %zu allocated",
+                        w, h, end, a->floats);
+    size_t off[NST_VGG_MAX_LAYERS];
+    layer_offsets(net, &b, off);
+    for (int l = 0; l < net->n; l++)
+        b.f[l] = b.block + off[l];
+    *a = b;
     return 0;
 }
 

@@ -62,6 +62,7 @@ typedef struct nst_vgg_acts {
     int h[NST_VGG_MAX_LAYERS], w[NST_VGG_MAX_LAYERS]; /* layer output size */
     float *f[NST_VGG_MAX_LAYERS]; /* ReLU output, cout x h x w */
     float *block;                 /* the one allocation f[] points into */
+    size_t floats;                /* its size */
 } nst_vgg_acts;
 
 /* For an h x w input; -1 with a failure reason if the image is too small
@@ -69,6 +70,15 @@ typedef struct nst_vgg_acts {
 int nst_vgg_acts_alloc(const nst_vgg *net, int h, int w, nst_vgg_acts *a);
 
 void nst_vgg_acts_free(nst_vgg_acts *a);
+
+/* The bytes nst_vgg_acts_alloc allocates for an h x w input, or 0 if it
+ * would fail (too small for the pools, or too large to address). */
+size_t nst_vgg_acts_bytes(const nst_vgg *net, int h, int w);
+
+/* Lays a (allocated for some size) out again for an h x w input within its
+ * block, for the windows of a tiled pass. -1 with a failure reason if the
+ * block is too small or the image too small for the pools (a unchanged). */
+int nst_vgg_acts_fit(const nst_vgg *net, int h, int w, nst_vgg_acts *a);
 
 /* Runs layers 0 .. n_layers-1 on x (3 x h x w, mean subtracted), filling
  * a->f[0 .. n_layers-1], with the kernel context ctx (for net->k; its

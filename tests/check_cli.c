@@ -67,7 +67,8 @@ START_TEST(help_explains_every_option)
         "--style-layers", "--threads", "--save-every", "--log", "--quiet",
         "--help", "--version", "--preserve-colors", "--quality",
         "--style-blend", "--style-mask", "--optimizer", "--lbfgs-history",
-        "--checkpoint", "--resume", "--keep-last-good"};
+        "--checkpoint", "--resume", "--keep-last-good", "--max-memory",
+        "--tile"};
     for (size_t i = 0; i < sizeof opts / sizeof *opts; i++)
         ck_assert_msg(strstr(out, opts[i]), "--help lacks %s", opts[i]);
     ck_assert_int_eq(tu_nst("--version", err, sizeof err), 0);
@@ -1254,6 +1255,38 @@ START_TEST(optimizer_options_are_parsed_and_checked)
 }
 END_TEST
 
+/* ---- --max-memory and --tile ------------------------------------------ */
+
+START_TEST(memory_options_are_parsed_and_checked)
+{
+    nst_cli cli;
+    char msg[512];
+    static const char *const set[] = {"--content", "c", "--style", "s",
+                                      "--out", "o.png", "--max-memory",
+                                      "300", "--tile", "24"};
+    ck_assert_int_eq(parse(set, 10, &cli, msg, sizeof msg), NST_CLI_RUN);
+    ck_assert_int_eq(cli.options.max_memory, 300);
+    ck_assert_int_eq(cli.options.tile, 24);
+    ck_assert_int_eq(parse(set, 6, &cli, msg, sizeof msg), NST_CLI_RUN);
+    ck_assert_int_eq(cli.options.max_memory, 0);
+    ck_assert_int_eq(cli.options.tile, 0);
+    static const struct {
+        const char *args[2];
+        const char *msg;
+    } cases[] = {
+        {{"--max-memory", "0"}, "--max-memory: '0' is not a whole number from 1 to 1073741824"},
+        {{"--max-memory", "2G"}, "--max-memory: '2G' is not a whole number from 1 to 1073741824"},
+        {{"--tile", "0"}, "--tile: '0' is not a whole number from 1 to 16384"},
+        {{"--tile", "-8"}, "--tile: '-8' is not a whole number from 1 to 16384"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        ck_assert_int_eq(parse(cases[i].args, 2, &cli, msg, sizeof msg),
+                         NST_CLI_USAGE_ERROR);
+        ck_assert_str_eq(msg, cases[i].msg);
+    }
+}
+END_TEST
+
 /* ---- several styles, masks and layer weights, end to end ------------ */
 
 /* The log at path without its seconds column: the losses as text. */
@@ -1890,6 +1923,7 @@ int main(void)
     tcase_add_test(parser, parser_reads_colors_init_and_quality);
     tcase_add_test(parser, parser_reads_style_options);
     tcase_add_test(parser, optimizer_options_are_parsed_and_checked);
+    tcase_add_test(parser, memory_options_are_parsed_and_checked);
     suite_add_tcase(s, parser);
     TCase *hostile = tcase_create("hostile");
     tcase_set_timeout(hostile, 600);

@@ -639,16 +639,18 @@ START_TEST(whole_objective)
     for (int d = 0; d < N_DIRS + N_PIXELS; d++)
         fd[d] = fd_along(&ro, xd, v[d]);
 
-    for (int isa = 0; isa < TU_N_ISAS; isa++) {
-        const nst_kernels *k = tu_isa_or_skip(isa);
+    /* Whole, and in tiles of 4 pixels (3 x 3 tiles, objective_tiled.c). */
+    for (int run = 0; run < 2 * TU_N_ISAS; run++) {
+        const nst_kernels *k = tu_isa_or_skip(run / 2);
         if (!k)
             continue;
         nst_vgg net;
         const char *names[] = {relu_names[depth - 1]};
         ck_assert_msg(nst_vgg_load(&net, path, names, 1, cf->pool, k) == 0,
                       "%s", nst_failure_reason());
-        nst_objective *o = nst_objective_create_styles(
-            &net, &spec, content, H, W, styles, cf->n_styles);
+        const int tile = run % 2 ? 4 : 0;
+        nst_objective *o = nst_objective_create_tiled(
+            &net, &spec, tile, content, H, W, styles, cf->n_styles);
         ck_assert_msg(o, "%s", nst_failure_reason());
         float *g = tu_nan_floats(NPIX);
         nst_losses with, without;
@@ -673,15 +675,16 @@ START_TEST(whole_objective)
             if (pixel) {
                 const int *p = pixels[d - N_DIRS];
                 ck_assert_msg(fabs(got - fd[d]) <= tol,
-                              "%s %s: dL/dx at (c %d, y %d, x %d) of %dx%d: "
-                              "expected %.9g got %.9g (gradient RMS %.3g)",
-                              k->name, cf->name, p[0], p[1], p[2], W, H,
+                              "%s %s, tile %d: dL/dx at (c %d, y %d, x %d) "
+                              "of %dx%d: expected %.9g got %.9g (gradient "
+                              "RMS %.3g)",
+                              k->name, cf->name, tile, p[0], p[1], p[2], W, H,
                               fd[d], got, rms);
             } else {
                 ck_assert_msg(fabs(got - fd[d]) <= tol,
-                              "%s %s: derivative along random direction %d "
-                              "of %dx%d: expected %.9g got %.9g",
-                              k->name, cf->name, d, W, H, fd[d], got);
+                              "%s %s, tile %d: derivative along random "
+                              "direction %d of %dx%d: expected %.9g got %.9g",
+                              k->name, cf->name, tile, d, W, H, fd[d], got);
             }
         }
         free(g);
