@@ -55,6 +55,10 @@ typedef struct nst_options {
     int save_every; /* snapshot every K iterations; 0: none */
     const char *log_path; /* CSV of the losses; NULL: none */
     int quiet;
+    /* Coarse-to-fine (scales.c): levels from start_size (0: one level)
+     * up to size, start_iters iterations on the first, iters on each
+     * other. */
+    int start_size, start_iters;
 } nst_options;
 
 /* "adam" or "lbfgs", as --optimizer takes it. */

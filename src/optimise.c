@@ -165,7 +165,8 @@ static int report(const nst_optimise_job *j, const evaluation *ev, int it,
 {
     const double seconds = nst_progress_elapsed(j->progress);
     nst_progress_update(j->progress, it, &ev->l, seconds);
-    if (j->log && nst_run_log_row(j->log, it, &ev->l, seconds) != 0)
+    if (j->log && nst_run_log_row(j->log, it, &ev->l, seconds,
+                                  j->w > j->h ? j->w : j->h) != 0)
         return -1;
     const int done = it + 1;
     if (j->save_every > 0 && done % j->save_every == 0 && done < j->iters) {

@@ -18,7 +18,9 @@
 #include "output_guard.h"
 #include "pixels.h"
 #include "progress.h"
+#include "resample.h"
 #include "run_log.h"
+#include "scales.h"
 #include "style_mask.h"
 
 #define MAX_STYLE_SIDE 4096
@@ -30,19 +32,19 @@ typedef struct pair_job {
     int n_styles;
     const char *out;         /* the final image */
     const char *out_role;    /* what the user calls it, for errors */
-    const char *snap_prefix; /* snapshots: <prefix><iter>.<ext> */
+    const char *snap_stem;   /* snapshots: <stem>[level<k>_]iter_<iter>.<ext> */
     const char *snap_ext;
     const char *log;         /* NULL: none */
     const char *label;       /* for progress lines */
 } pair_job;
 
-/* Style i's longest side: the content's (--size) times its --style-scale
+/* Style i's longest side: the content's (size) times its --style-scale
  * (the one value for all, or its own in the list). */
-static int style_side(const nst_options *o, int i, const char *name,
+static int style_side(const nst_options *o, int size, int i, const char *name,
                       int *side)
 {
     const double scale = o->n_scales > 1 ? o->style_scales[i] : o->style_scale;
-    const double s = round(o->size * scale);
+    const double s = round(size * scale);
     if (s < 1 || s > MAX_STYLE_SIDE)
         return nst_fail("%s: --style-scale %g makes it %.0f pixels on its "
                         "longest side (1 to %d allowed)",
@@ -154,6 +156,24 @@ static int job_styles_make(const nst_options *o, const nst_network *net,
     return 0;
 }
 
+/* The run's levels (scales.c) from the options. */
+static void plan_levels(const nst_options *o, nst_scales *sc)
+{
+    nst_scales_plan(o->size, o->start_size, o->iters, o->start_iters, sc);
+}
+
+/* The snapshots of level k (0-based) of n: <stem>iter_ with one level,
+ * else <stem>level<k+1>_iter_, in buf. */
+static int snapshot_prefix(const pair_job *job, int k, int n, char *buf)
+{
+    const int len = n > 1 ? snprintf(buf, PATH_MAX, "%slevel%d_iter_",
+                                     job->snap_stem, k + 1)
+                          : snprintf(buf, PATH_MAX, "%siter_", job->snap_stem);
+    if (len >= PATH_MAX)
+        return nst_fail("%s: path too long", job->out);
+    return 0;
+}
+
 /* Every file the job writes, for the guard. */
 static int guard_outputs(nst_guard *g, const nst_options *o,
                          const pair_job *job)
@@ -161,36 +181,62 @@ static int guard_outputs(nst_guard *g, const nst_options *o,
     if (nst_guard_output(g, job->out, job->out_role) != 0 ||
         (job->log && nst_guard_output(g, job->log, "--log") != 0))
         return -1;
-    for (int it = o->save_every; o->save_every > 0 && it < o->iters;
-         it += o->save_every) {
-        char path[PATH_MAX];
-        if (nst_snapshot_path(job->snap_prefix, job->snap_ext, it, path,
-                              sizeof path) != 0 ||
-            nst_guard_output(g, path, "--save-every snapshot") != 0)
+    nst_scales sc;
+    plan_levels(o, &sc);
+    for (int k = 0; k < sc.n; k++) {
+        char prefix[PATH_MAX];
+        if (snapshot_prefix(job, k, sc.n, prefix) != 0)
             return -1;
+        for (int it = o->save_every; o->save_every > 0 && it < sc.iters[k];
+             it += o->save_every) {
+            char path[PATH_MAX];
+            if (nst_snapshot_path(prefix, job->snap_ext, it, path,
+                                  sizeof path) != 0 ||
+                nst_guard_output(g, path, "--save-every snapshot") != 0)
+                return -1;
+        }
     }
     return 0;
 }
 
-/* Runs one pair. The number of updates made (fewer than --iters after
- * SIGINT: the image so far is then the result), or -1 with a reason.
- * "wrote OUT" only once the result and the log are in place. */
-static int transfer(const nst_options *o, const nst_network *net,
-                    const pair_job *job, const nst_image *init)
+/* One level of a transfer: its pictures, loaded from the files at its
+ * size, the objective made from them, and x (the content's buffer). */
+typedef struct level {
+    nst_pair_pixels px;
+    nst_objective *obj;
+} level;
+
+static void level_free(level *l)
 {
+    nst_objective_free(l->obj);
+    nst_pixels_free_pair(&l->px);
+    *l = (level){0};
+}
+
+/* Makes level k of sc: the pictures at its size from the original files,
+ * the objective, and the starting image: the run's (start_image) on the
+ * first level, else prev's result resampled up and clamped. prev is freed
+ * once used. */
+static int level_make(const nst_options *o, const nst_network *net,
+                      const pair_job *job, const nst_image *init,
+                      const nst_scales *sc, int k, level *prev, level *l)
+{
+    const int size = sc->size[k];
+    *l = (level){0};
     int sides[NST_MAX_STYLES];
     for (int i = 0; i < job->n_styles; i++)
-        if (style_side(o, i, job->styles[i], &sides[i]) != 0)
+        if (style_side(o, size, i, job->styles[i], &sides[i]) != 0)
             return -1;
-    nst_pair_pixels px;
-    if (nst_pixels_load_pair(job->content, o->size, job->styles, sides,
-                             job->n_styles, o->colors, &px) != 0)
+    if (nst_pixels_load_pair(job->content, size, job->styles, sides,
+                             job->n_styles, o->colors, &l->px) != 0)
         return -1;
-    const int w = px.content.w, h = px.content.h;
+    char role[64] = "content image";
+    if (sc->n > 1)
+        snprintf(role, sizeof role, "content image at %d px", size);
     job_styles styles;
-    if (fits(net, job->content, "content image", &px.content) != 0 ||
-        job_styles_make(o, net, job, &px, &styles) != 0) {
-        nst_pixels_free_pair(&px);
+    if (fits(net, job->content, role, &l->px.content) != 0 ||
+        job_styles_make(o, net, job, &l->px, &styles) != 0) {
+        level_free(l);
         return -1;
     }
     const nst_objective_spec spec = {
@@ -204,51 +250,94 @@ static int transfer(const nst_options *o, const nst_network *net,
         .content_layer_weights = net->content_w,
         .style_layer_weights = net->style_w,
     };
-    nst_objective *obj = nst_objective_create_styles(
-        &net->vgg, &spec, px.content.data, h, w, styles.target, styles.n);
+    const int w = l->px.content.w, h = l->px.content.h;
+    l->obj = nst_objective_create_styles(&net->vgg, &spec, l->px.content.data,
+                                         h, w, styles.target, styles.n);
     job_styles_free(&styles);
-    nst_pixels_free_styles(&px);
-    nst_run_log log;
-    int done = -1, log_open = 0;
-    if (!obj || (job->log && nst_run_log_open(&log, job->log) != 0))
-        goto end;
-    log_open = job->log != NULL;
+    nst_pixels_free_styles(&l->px);
     /* The generated image reuses the content's buffer. */
-    float *x = px.content.data;
-    if (start_image(o, init, x, w, h) != 0)
-        goto end;
-    const nst_picture picture = {
-        .w = w, .h = h, .quality = o->quality,
-        .chroma = px.chroma.data ? &px.chroma : NULL};
+    float *x = l->px.content.data;
+    const int started =
+        l->obj &&
+        (k == 0 ? start_image(o, init, x, w, h)
+                : nst_resample(prev->px.content.data, prev->px.content.w,
+                               prev->px.content.h, 3, x, w, h)) == 0;
+    if (!started) {
+        level_free(l);
+        return -1;
+    }
+    if (k > 0)
+        nst_pixels_clamp(x, w, h);
+    level_free(prev);
+    return 0;
+}
+
+/* Runs one pair: each level of the schedule (scales.c) in turn, one
+ * nst_optimise call each. The number of updates made over all levels
+ * (fewer than the schedule's after SIGINT: the image so far, at the size
+ * of the level it stopped in, is then the result), or -1 with a reason.
+ * "wrote OUT" only once the result and the log are in place. */
+static int transfer(const nst_options *o, const nst_network *net,
+                    const pair_job *job, const nst_image *init)
+{
+    nst_scales sc;
+    plan_levels(o, &sc);
+    const long total = nst_scales_total_iters(&sc);
+    nst_run_log log;
+    if (job->log && nst_run_log_open(&log, job->log) != 0)
+        return -1;
     nst_progress p;
-    nst_progress_start(&p, job->label, o->iters, o->quiet);
-    const nst_optimise_job oj = {
-        .obj = obj, .k = net->vgg.k, .w = w, .h = h, .iters = o->iters,
-        .optimizer = o->optimizer, .lr = o->lr,
-        .lbfgs_history = o->lbfgs_history, .save_every = o->save_every,
-        .snap_prefix = job->snap_prefix, .snap_ext = job->snap_ext,
-        .picture = &picture,
-        .progress = &p, .log = log_open ? &log : NULL};
-    nst_interrupt_defer(1);
-    const int updates = nst_optimise(&oj, x);
-    nst_interrupt_defer(0);
-    if (updates < 0 || nst_pixels_save(&picture, job->out, x) != 0)
-        goto end;
-    log_open = 0;
-    if (job->log && nst_run_log_commit(&log) != 0)
-        goto end;
-    nst_progress_finish(&p, job->out);
-    if (updates < o->iters)
-        fprintf(stderr, "nst: interrupted after %d of %d iterations; saved "
-                        "the image so far as %s\n",
-                updates, o->iters, job->out);
-    done = updates;
-end:
-    if (log_open)
-        nst_run_log_abort(&log);
-    nst_objective_free(obj);
-    nst_pixels_free_pair(&px);
-    return done;
+    nst_progress_start(&p, job->label, sc.iters[0], o->quiet);
+    level prev = {0}, cur = {0};
+    nst_picture picture = {0};
+    long updates = 0;
+    int stopped = 0, failed = 0;
+    for (int k = 0; k < sc.n && !stopped && !failed; k++) {
+        char prefix[PATH_MAX];
+        if (snapshot_prefix(job, k, sc.n, prefix) != 0 ||
+            level_make(o, net, job, init, &sc, k, &prev, &cur) != 0) {
+            failed = 1;
+            break;
+        }
+        const int w = cur.px.content.w, h = cur.px.content.h;
+        picture = (nst_picture){
+            .w = w, .h = h, .quality = o->quality,
+            .chroma = cur.px.chroma.data ? &cur.px.chroma : NULL};
+        nst_progress_level(&p, k + 1, sc.n, sc.size[k], sc.iters[k]);
+        const nst_optimise_job oj = {
+            .obj = cur.obj, .k = net->vgg.k, .w = w, .h = h,
+            .iters = sc.iters[k], .optimizer = o->optimizer, .lr = o->lr,
+            .lbfgs_history = o->lbfgs_history, .save_every = o->save_every,
+            .snap_prefix = prefix, .snap_ext = job->snap_ext,
+            .picture = &picture,
+            .progress = &p, .log = job->log ? &log : NULL};
+        nst_interrupt_defer(1);
+        const int done = nst_optimise(&oj, cur.px.content.data);
+        nst_interrupt_defer(0);
+        /* Only the image goes on to the next level. */
+        nst_objective_free(cur.obj);
+        cur.obj = NULL;
+        failed = done < 0;
+        stopped = done >= 0 && done < sc.iters[k];
+        updates += failed ? 0 : done;
+        prev = cur;
+        cur = (level){0};
+    }
+    int rc = -1;
+    if (failed ||
+        nst_pixels_save(&picture, job->out, prev.px.content.data) != 0) {
+        if (job->log)
+            nst_run_log_abort(&log);
+    } else if (!job->log || nst_run_log_commit(&log) == 0) {
+        nst_progress_finish(&p, job->out);
+        if (stopped)
+            fprintf(stderr, "nst: interrupted after %ld of %ld iterations; "
+                            "saved the image so far (%dx%d) as %s\n",
+                    updates, total, picture.w, picture.h, job->out);
+        rc = (int)updates;
+    }
+    level_free(&prev);
+    return rc;
 }
 
 /* The status for a run that SIGINT stopped (its image saved), else 0. */
@@ -258,20 +347,28 @@ static int interrupted_status(void)
     return sig ? 128 + sig : 0;
 }
 
-/* Checks that the snapshot with the longest name could be written. */
+/* Checks that each level's snapshot with the longest name could be
+ * written. */
 static int probe_snapshots(const nst_options *o, const pair_job *job)
 {
-    if (o->save_every <= 0 || o->save_every >= o->iters)
-        return 0;
-    const int last = (o->iters - 1) / o->save_every * o->save_every;
-    char path[PATH_MAX];
-    if (nst_snapshot_path(job->snap_prefix, job->snap_ext, last, path,
-                          sizeof path) != 0)
-        return -1;
-    return nst_atomic_probe(path);
+    nst_scales sc;
+    plan_levels(o, &sc);
+    for (int k = 0; k < sc.n; k++) {
+        if (o->save_every <= 0 || o->save_every >= sc.iters[k])
+            continue;
+        const int last = (sc.iters[k] - 1) / o->save_every * o->save_every;
+        char prefix[PATH_MAX], path[PATH_MAX];
+        if (snapshot_prefix(job, k, sc.n, prefix) != 0 ||
+            nst_snapshot_path(prefix, job->snap_ext, last, path,
+                              sizeof path) != 0 ||
+            nst_atomic_probe(path) != 0)
+            return -1;
+    }
+    return 0;
 }
 
-/* Snapshot names for out: OUT-minus-extension_iter_ and the extension. */
+/* Snapshot names for out: the stem OUT-minus-extension_ and the
+ * extension. */
 static int split_extension(const char *out, char *prefix, size_t size,
                            const char **ext)
 {
@@ -279,7 +376,7 @@ static int split_extension(const char *out, char *prefix, size_t size,
     const char *slash = strrchr(out, '/');
     if (!dot || (slash && dot < slash))
         dot = out + strlen(out);
-    if (snprintf(prefix, size, "%.*s_iter_", (int)(dot - out), out) >=
+    if (snprintf(prefix, size, "%.*s_", (int)(dot - out), out) >=
         (int)size)
         return nst_fail("%s: path too long", out);
     *ext = dot;
@@ -298,7 +395,7 @@ int nst_run_single(const nst_options *o, const nst_kernels *k)
                     .n_styles = o->n_styles,
                     .out = o->out,
                     .out_role = "--out",
-                    .snap_prefix = prefix,
+                    .snap_stem = prefix,
                     .log = o->log_path,
                     .label = ""};
     if (split_extension(o->out, prefix, sizeof prefix, &job.snap_ext) != 0)
@@ -311,7 +408,7 @@ int nst_run_single(const nst_options *o, const nst_kernels *k)
                  : 0;
     for (int i = 0; rc == 0 && i < o->n_styles; i++) {
         int side;
-        rc = style_side(o, i, o->styles[i], &side) != 0 ||
+        rc = style_side(o, o->size, i, o->styles[i], &side) != 0 ||
                      nst_guard_input(&g, o->styles[i], "style image") != 0 ||
                      (o->n_masks && nst_guard_input(&g, o->style_masks[i],
                                                     "style mask") != 0)
@@ -342,7 +439,7 @@ int nst_run_single(const nst_options *o, const nst_kernels *k)
 
 /* The files of batch pair i. */
 typedef struct pair_paths {
-    char dir[PATH_MAX], out[PATH_MAX], prefix[PATH_MAX], info[PATH_MAX],
+    char dir[PATH_MAX], out[PATH_MAX], dir_slash[PATH_MAX], info[PATH_MAX],
         log[PATH_MAX], label[32];
 } pair_paths;
 
@@ -371,7 +468,7 @@ static int pair_job_for(const nst_options *o, const nst_batch *b, int i,
     snprintf(p->label, sizeof p->label, "gen_%d", i);
     if (join(p->dir, batch_out(o), p->label) != 0 ||
         join(p->out, p->dir, "result.png") != 0 ||
-        join(p->prefix, p->dir, "iter_") != 0 ||
+        join(p->dir_slash, p->dir, "") != 0 ||
         join(p->info, p->dir, "pair.txt") != 0 ||
         (log_name && join(p->log, p->dir, log_name) != 0))
         return -1;
@@ -381,7 +478,7 @@ static int pair_job_for(const nst_options *o, const nst_batch *b, int i,
                       .n_styles = 1,
                       .out = p->out,
                       .out_role = "result",
-                      .snap_prefix = p->prefix,
+                      .snap_stem = p->dir_slash,
                       .snap_ext = ".png",
                       .log = log_name ? p->log : NULL,
                       .label = p->label};
@@ -536,7 +633,8 @@ int nst_run_batch(const nst_options *o, const nst_kernels *k)
     int side = 0, rc = -1;
     nst_image init = {0};
     nst_network net;
-    if (style_side(o, 0, o->data_dir, &side) != 0 || guard_batch(o, &b) != 0 ||
+    if (style_side(o, o->size, 0, o->data_dir, &side) != 0 ||
+        guard_batch(o, &b) != 0 ||
         load_init(o, &init) != 0 || load_network(&net, o, k) != 0) {
         nst_image_free(&init);
         nst_batch_free(&b);
