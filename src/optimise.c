@@ -158,8 +158,8 @@ int nst_snapshot_path(const char *prefix, const char *ext, int iter,
     return 0;
 }
 
-/* Progress, log row and snapshot once x has had iteration it's evaluation
- * (and, unless last, its update). */
+/* Progress, log row, snapshot and on_iter once x has had iteration it's
+ * evaluation (and, unless last, its update). 1 if on_iter asks to stop. */
 static int report(const nst_optimise_job *j, const evaluation *ev, int it,
                   const float *x)
 {
@@ -171,12 +171,12 @@ static int report(const nst_optimise_job *j, const evaluation *ev, int it,
     const int done = it + 1;
     if (j->save_every > 0 && done % j->save_every == 0 && done < j->iters) {
         char path[PATH_MAX];
-        return nst_snapshot_path(j->snap_prefix, j->snap_ext, done, path,
-                                 sizeof path) != 0
-                   ? -1
-                   : nst_pixels_save(j->picture, path, x);
+        if (nst_snapshot_path(j->snap_prefix, j->snap_ext, done, path,
+                              sizeof path) != 0 ||
+            nst_pixels_save(j->picture, path, x) != 0)
+            return -1;
     }
-    return 0;
+    return j->on_iter && j->on_iter(j->on_iter_ctx, it, &ev->l, seconds);
 }
 
 int nst_optimise(const nst_optimise_job *j, float *x)
@@ -190,7 +190,8 @@ int nst_optimise(const nst_optimise_job *j, float *x)
     for (int it = 0; it <= j->iters; it++) {
         const int last = it == j->iters;
         const int rc = opt.step(opt.state, x, last);
-        if (rc < 0 || report(j, &ev, it, x) != 0) {
+        const int stop = rc < 0 ? -1 : report(j, &ev, it, x);
+        if (stop < 0) {
             done = -1;
             break;
         }
@@ -199,7 +200,7 @@ int nst_optimise(const nst_optimise_job *j, float *x)
             break;
         }
         done = it + 1;
-        if (nst_interrupt_requested())
+        if (stop || nst_interrupt_requested())
             break;
     }
     opt.end(opt.state);

@@ -31,6 +31,10 @@ typedef struct nst_optimise_job {
     const nst_picture *picture; /* how snapshots are written */
     nst_progress *progress;
     nst_run_log *log;        /* NULL: none */
+    /* Called after each iteration's report (NULL: none); non-zero stops
+     * the run as SIGINT does. */
+    int (*on_iter)(void *ctx, int iter, const nst_losses *l, double seconds);
+    void *on_iter_ctx;
 } nst_optimise_job;
 
 /* Optimises x in place: iters + 1 evaluations, one log row each, row 0
@@ -38,7 +42,7 @@ typedef struct nst_optimise_job {
  * (the last row's evaluation needs no gradient); with L-BFGS, each row is
  * a trial image of the line search and x the best accepted one, and the
  * run ends early, as complete, when no descent is left. Returns the number
- * of iterations done: iters, or fewer if SIGINT asked to stop
+ * of iterations done: iters, or fewer if SIGINT or on_iter asked to stop
  * (nst_interrupt_requested()), x then being the image after that many; or
  * -1 with a failure reason, also when a loss or gradient is not finite
  * (the iteration named). */

@@ -59,16 +59,16 @@ static int prepare_colors(nst_pair_pixels *p, nst_colors colors)
     return 0;
 }
 
-int nst_pixels_load_pair(const char *content, int content_side,
-                         const char *const *styles, const int *style_sides,
-                         int n_styles, nst_colors colors,
-                         nst_pair_pixels *p)
+int nst_pixels_prepare_pair(const nst_image *content, int content_side,
+                            const nst_image *const *styles,
+                            const int *style_sides, int n_styles,
+                            nst_colors colors, nst_pair_pixels *p)
 {
     *p = (nst_pair_pixels){0};
-    int rc = nst_pixels_load_picture(content, content_side, &p->content);
+    int rc = nst_image_fit(content, content_side, &p->content);
     for (int i = 0; rc == 0 && i < n_styles; i++) {
         p->n_styles = i + 1;
-        rc = nst_pixels_load_picture(styles[i], style_sides[i], &p->style[i]);
+        rc = nst_image_fit(styles[i], style_sides[i], &p->style[i]);
     }
     if (rc != 0 || prepare_colors(p, colors) != 0) {
         nst_pixels_free_pair(p);
@@ -102,15 +102,23 @@ void nst_pixels_to_luminance(float *x, int w, int h)
     shift_by_mean(x, w, h, -1);
 }
 
+int nst_pixels_to_picture(const nst_picture *pic, const float *x,
+                          nst_image *img)
+{
+    if (nst_image_alloc(img, pic->w, pic->h) != 0)
+        return -1;
+    memcpy(img->data, x, (size_t)3 * pic->w * pic->h * sizeof *x);
+    shift_by_mean(img->data, pic->w, pic->h, 1);
+    if (pic->chroma)
+        nst_color_join_chroma(img, pic->chroma);
+    return 0;
+}
+
 int nst_pixels_save(const nst_picture *pic, const char *path, const float *x)
 {
     nst_image img;
-    if (nst_image_alloc(&img, pic->w, pic->h) != 0)
+    if (nst_pixels_to_picture(pic, x, &img) != 0)
         return -1;
-    memcpy(img.data, x, (size_t)3 * pic->w * pic->h * sizeof *x);
-    shift_by_mean(img.data, pic->w, pic->h, 1);
-    if (pic->chroma)
-        nst_color_join_chroma(&img, pic->chroma);
     int rc = nst_image_save_quality(path, &img, pic->quality);
     nst_image_free(&img);
     return rc;

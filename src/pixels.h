@@ -26,16 +26,16 @@ typedef struct nst_pair_pixels {
     nst_image chroma;
 } nst_pair_pixels;
 
-/* Loads the content (longest side content_side) and the n_styles styles
- * (style i's longest side style_sides[i]), mean subtracted, and applies
- * colors: histogram matches each style's colours to the content's;
- * luminance makes them all grey (each style's luminance matched to the
- * content's mean and spread) and keeps the content's colours in
- * p->chroma. -1 with a failure reason naming the file. */
-int nst_pixels_load_pair(const char *content, int content_side,
-                         const char *const *styles, const int *style_sides,
-                         int n_styles, nst_colors colors,
-                         nst_pair_pixels *p);
+/* The content (resized to longest side content_side) and the n_styles
+ * styles (style i's longest side style_sides[i]), all in [0, 255], made
+ * mean subtracted, with colors applied: histogram matches each style's
+ * colours to the content's; luminance makes them all grey (each style's
+ * luminance matched to the content's mean and spread) and keeps the
+ * content's colours in p->chroma. -1 with a failure reason. */
+int nst_pixels_prepare_pair(const nst_image *content, int content_side,
+                            const nst_image *const *styles,
+                            const int *style_sides, int n_styles,
+                            nst_colors colors, nst_pair_pixels *p);
 
 /* Frees the styles alone (the objective keeps what it needs of them). */
 void nst_pixels_free_styles(nst_pair_pixels *p);
@@ -56,6 +56,11 @@ typedef struct nst_picture {
      * keeping its own luminance (--preserve-colors luminance). */
     const nst_image *chroma;
 } nst_picture;
+
+/* img (allocated here) = x as a picture: values in [0, 255], not
+ * rounded. */
+int nst_pixels_to_picture(const nst_picture *pic, const float *x,
+                          nst_image *img);
 
 /* Writes x as a picture at path (PNG or JPEG by the extension). */
 int nst_pixels_save(const nst_picture *pic, const char *path, const float *x);

@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,12 +17,8 @@
 #include "output_guard.h"
 #include "pixels.h"
 #include "progress.h"
-#include "resample.h"
 #include "run_log.h"
-#include "scales.h"
-#include "style_mask.h"
-
-#define MAX_STYLE_SIDE 4096
+#include "transfer.h"
 
 /* Where one pair's results go. */
 typedef struct pair_job {
@@ -32,42 +27,17 @@ typedef struct pair_job {
     int n_styles;
     const char *out;         /* the final image */
     const char *out_role;    /* what the user calls it, for errors */
-    const char *snap_stem;   /* snapshots: <stem>[level<k>_]iter_<iter>.<ext> */
+    const char *snap_stem;   /* snapshots: nst_transfer_snapshot_prefix */
     const char *snap_ext;
     const char *log;         /* NULL: none */
     const char *label;       /* for progress lines */
 } pair_job;
-
-/* Style i's longest side: the content's (size) times its --style-scale
- * (the one value for all, or its own in the list). */
-static int style_side(const nst_options *o, int size, int i, const char *name,
-                      int *side)
-{
-    const double scale = o->n_scales > 1 ? o->style_scales[i] : o->style_scale;
-    const double s = round(size * scale);
-    if (s < 1 || s > MAX_STYLE_SIDE)
-        return nst_fail("%s: --style-scale %g makes it %.0f pixels on its "
-                        "longest side (1 to %d allowed)",
-                        name, scale, s, MAX_STYLE_SIDE);
-    *side = (int)s;
-    return 0;
-}
 
 static int load_network(nst_network *net, const nst_options *o,
                         const nst_kernels *k)
 {
     return nst_network_load(net, o->weights, o->content_layers,
                             o->style_layers, o->pool, k);
-}
-
-/* -1 with a reason naming path and its role ("content image" or "style
- * image") if img is too small for the network. */
-static int fits(const nst_network *net, const char *path, const char *role,
-                const nst_image *img)
-{
-    if (nst_network_fits(net, img->w, img->h) != 0)
-        return nst_fail("%s (%s): %s", path, role, nst_failure_reason());
-    return 0;
 }
 
 /* An input image as the run uses it: loaded, sized, and big enough for
@@ -77,26 +47,10 @@ static int load_image(const nst_network *net, const char *path,
 {
     if (nst_pixels_load_picture(path, longest, img) != 0)
         return -1;
-    if (fits(net, path, role, img) != 0) {
+    if (nst_transfer_fits(net, path, role, img) != 0) {
         nst_image_free(img);
         return -1;
     }
-    return 0;
-}
-
-/* The starting image x (w x h, mean subtracted, holding the content):
- * kept, seeded noise or --init FILE (init, as loaded) resized; grey when
- * the transfer runs on luminance. */
-static int start_image(const nst_options *o, const nst_image *init, float *x,
-                       int w, int h)
-{
-    if (init->data) {
-        if (nst_pixels_from_picture(init, x, w, h) != 0)
-            return -1;
-    } else if (o->init_noise)
-        nst_pixels_noise(x, w, h, o->seed);
-    if (o->colors == NST_COLORS_LUMINANCE)
-        nst_pixels_to_luminance(x, w, h);
     return 0;
 }
 
@@ -114,64 +68,59 @@ static int guard_init(nst_guard *g, const nst_options *o)
                         : 0;
 }
 
-/* A job's styles as the objective takes them: each image (loaded at its
- * own --style-scale with the content, nst_pixels_load_pair), with its
- * --style-blend weight and its --style-mask at the content's size. */
-typedef struct job_styles {
-    int n;
-    float *mask[NST_MAX_STYLES];
-    nst_style_target target[NST_MAX_STYLES];
-} job_styles;
+/* A job's pictures, loaded from its files for the transfer core: with one
+ * level the content and the styles already at the size the run gives them
+ * (the core's own fit is then a copy, and no full-size photo stays in
+ * memory during the run); with several, as they are, so that each level
+ * is sized from the original; the masks as they are. */
+typedef struct job_pictures {
+    nst_image content, style[NST_MAX_STYLES], mask[NST_MAX_STYLES];
+    nst_transfer_inputs in;
+} job_pictures;
 
-static void job_styles_free(job_styles *s)
+static void job_pictures_free(job_pictures *p)
 {
-    for (int i = 0; i < s->n; i++)
-        free(s->mask[i]);
-    s->n = 0;
-}
-
-/* The targets of px's styles, each checked against the network, with its
- * weight and mask. -1 with a failure reason naming the file (s then holds
- * nothing). */
-static int job_styles_make(const nst_options *o, const nst_network *net,
-                           const pair_job *job, const nst_pair_pixels *px,
-                           job_styles *s)
-{
-    *s = (job_styles){0};
-    for (int i = 0; i < job->n_styles; i++) {
-        const nst_image *img = &px->style[i];
-        s->n = i + 1;
-        if (fits(net, job->styles[i], "style image", img) != 0 ||
-            (o->n_masks &&
-             !(s->mask[i] = nst_style_mask_load(o->style_masks[i],
-                                                px->content.w,
-                                                px->content.h)))) {
-            job_styles_free(s);
-            return -1;
-        }
-        s->target[i] = (nst_style_target){
-            img->data, img->h, img->w, o->n_blend ? o->style_blend[i] : 1,
-            s->mask[i]};
+    nst_image_free(&p->content);
+    for (int i = 0; i < NST_MAX_STYLES; i++) {
+        nst_image_free(&p->style[i]);
+        nst_image_free(&p->mask[i]);
     }
-    return 0;
 }
 
-/* The run's levels (scales.c) from the options. */
-static void plan_levels(const nst_options *o, nst_scales *sc)
+/* -1 with a failure reason naming the file (p then holds nothing). */
+static int job_pictures_load(const nst_options *o, const pair_job *job,
+                             const nst_image *init, job_pictures *p)
 {
-    nst_scales_plan(o->size, o->start_size, o->iters, o->start_iters, sc);
-}
-
-/* The snapshots of level k (0-based) of n: <stem>iter_ with one level,
- * else <stem>level<k+1>_iter_, in buf. */
-static int snapshot_prefix(const pair_job *job, int k, int n, char *buf)
-{
-    const int len = n > 1 ? snprintf(buf, PATH_MAX, "%slevel%d_iter_",
-                                     job->snap_stem, k + 1)
-                          : snprintf(buf, PATH_MAX, "%siter_", job->snap_stem);
-    if (len >= PATH_MAX)
-        return nst_fail("%s: path too long", job->out);
-    return 0;
+    *p = (job_pictures){0};
+    int sides[NST_MAX_STYLES];
+    for (int i = 0; i < job->n_styles; i++)
+        if (nst_transfer_style_side(o, i, job->styles[i], &sides[i]) != 0)
+            return -1;
+    p->in = (nst_transfer_inputs){.content = &p->content,
+                                  .content_name = job->content,
+                                  .n_styles = job->n_styles,
+                                  .init = init->data ? init : NULL};
+    nst_scales sc;
+    nst_transfer_levels(o, &sc);
+    const int original = sc.n > 1;
+    int rc = original ? nst_image_load(job->content, &p->content)
+                      : nst_pixels_load_picture(job->content, o->size,
+                                                &p->content);
+    for (int i = 0; rc == 0 && i < job->n_styles; i++) {
+        p->in.style[i] = &p->style[i];
+        p->in.style_name[i] = job->styles[i];
+        rc = original ? nst_image_load(job->styles[i], &p->style[i])
+                      : nst_pixels_load_picture(job->styles[i], sides[i],
+                                                &p->style[i]);
+    }
+    for (int i = 0; rc == 0 && o->n_masks && i < job->n_styles; i++) {
+        p->in.mask[i] = &p->mask[i];
+        p->in.mask_name[i] = o->style_masks[i];
+        rc = nst_image_load(o->style_masks[i], &p->mask[i]);
+    }
+    if (rc != 0)
+        job_pictures_free(p);
+    return rc;
 }
 
 /* Every file the job writes, for the guard. */
@@ -182,10 +131,11 @@ static int guard_outputs(nst_guard *g, const nst_options *o,
         (job->log && nst_guard_output(g, job->log, "--log") != 0))
         return -1;
     nst_scales sc;
-    plan_levels(o, &sc);
+    nst_transfer_levels(o, &sc);
     for (int k = 0; k < sc.n; k++) {
         char prefix[PATH_MAX];
-        if (snapshot_prefix(job, k, sc.n, prefix) != 0)
+        if (nst_transfer_snapshot_prefix(job->snap_stem, k + 1, sc.n, prefix,
+                                         sizeof prefix) != 0)
             return -1;
         for (int it = o->save_every; o->save_every > 0 && it < sc.iters[k];
              it += o->save_every) {
@@ -199,145 +149,49 @@ static int guard_outputs(nst_guard *g, const nst_options *o,
     return 0;
 }
 
-/* One level of a transfer: its pictures, loaded from the files at its
- * size, the objective made from them, and x (the content's buffer). */
-typedef struct level {
-    nst_pair_pixels px;
-    nst_objective *obj;
-} level;
-
-static void level_free(level *l)
-{
-    nst_objective_free(l->obj);
-    nst_pixels_free_pair(&l->px);
-    *l = (level){0};
-}
-
-/* Makes level k of sc: the pictures at its size from the original files,
- * the objective, and the starting image: the run's (start_image) on the
- * first level, else prev's result resampled up and clamped. prev is freed
- * once used. */
-static int level_make(const nst_options *o, const nst_network *net,
-                      const pair_job *job, const nst_image *init,
-                      const nst_scales *sc, int k, level *prev, level *l)
-{
-    const int size = sc->size[k];
-    *l = (level){0};
-    int sides[NST_MAX_STYLES];
-    for (int i = 0; i < job->n_styles; i++)
-        if (style_side(o, size, i, job->styles[i], &sides[i]) != 0)
-            return -1;
-    if (nst_pixels_load_pair(job->content, size, job->styles, sides,
-                             job->n_styles, o->colors, &l->px) != 0)
-        return -1;
-    char role[64] = "content image";
-    if (sc->n > 1)
-        snprintf(role, sizeof role, "content image at %d px", size);
-    job_styles styles;
-    if (fits(net, job->content, role, &l->px.content) != 0 ||
-        job_styles_make(o, net, job, &l->px, &styles) != 0) {
-        level_free(l);
-        return -1;
-    }
-    const nst_objective_spec spec = {
-        .content_layers = net->content,
-        .n_content = net->n_content,
-        .style_layers = net->style,
-        .n_style = net->n_style,
-        .content_weight = o->content_weight,
-        .style_weight = o->style_weight,
-        .tv_weight = o->tv_weight,
-        .content_layer_weights = net->content_w,
-        .style_layer_weights = net->style_w,
-    };
-    const int w = l->px.content.w, h = l->px.content.h;
-    l->obj = nst_objective_create_styles(&net->vgg, &spec, l->px.content.data,
-                                         h, w, styles.target, styles.n);
-    job_styles_free(&styles);
-    nst_pixels_free_styles(&l->px);
-    /* The generated image reuses the content's buffer. */
-    float *x = l->px.content.data;
-    const int started =
-        l->obj &&
-        (k == 0 ? start_image(o, init, x, w, h)
-                : nst_resample(prev->px.content.data, prev->px.content.w,
-                               prev->px.content.h, 3, x, w, h)) == 0;
-    if (!started) {
-        level_free(l);
-        return -1;
-    }
-    if (k > 0)
-        nst_pixels_clamp(x, w, h);
-    level_free(prev);
-    return 0;
-}
-
-/* Runs one pair: each level of the schedule (scales.c) in turn, one
- * nst_optimise call each. The number of updates made over all levels
- * (fewer than the schedule's after SIGINT: the image so far, at the size
- * of the level it stopped in, is then the result), or -1 with a reason.
+/* Runs one pair. The number of updates made over all levels (fewer than
+ * the schedule's after SIGINT: the image so far is then the result), or
+ * -1 with a reason.
  * "wrote OUT" only once the result and the log are in place. */
 static int transfer(const nst_options *o, const nst_network *net,
                     const pair_job *job, const nst_image *init)
 {
-    nst_scales sc;
-    plan_levels(o, &sc);
-    const long total = nst_scales_total_iters(&sc);
-    nst_run_log log;
-    if (job->log && nst_run_log_open(&log, job->log) != 0)
+    job_pictures pics;
+    if (job_pictures_load(o, job, init, &pics) != 0)
         return -1;
+    nst_run_log log;
+    nst_image result = {0};
+    int done = -1, log_open = 0;
+    if (job->log && nst_run_log_open(&log, job->log) != 0)
+        goto end;
+    log_open = job->log != NULL;
     nst_progress p;
-    nst_progress_start(&p, job->label, sc.iters[0], o->quiet);
-    level prev = {0}, cur = {0};
-    nst_picture picture = {0};
-    long updates = 0;
-    int stopped = 0, failed = 0;
-    for (int k = 0; k < sc.n && !stopped && !failed; k++) {
-        char prefix[PATH_MAX];
-        if (snapshot_prefix(job, k, sc.n, prefix) != 0 ||
-            level_make(o, net, job, init, &sc, k, &prev, &cur) != 0) {
-            failed = 1;
-            break;
-        }
-        const int w = cur.px.content.w, h = cur.px.content.h;
-        picture = (nst_picture){
-            .w = w, .h = h, .quality = o->quality,
-            .chroma = cur.px.chroma.data ? &cur.px.chroma : NULL};
-        nst_progress_level(&p, k + 1, sc.n, sc.size[k], sc.iters[k]);
-        const nst_optimise_job oj = {
-            .obj = cur.obj, .k = net->vgg.k, .w = w, .h = h,
-            .iters = sc.iters[k], .optimizer = o->optimizer, .lr = o->lr,
-            .lbfgs_history = o->lbfgs_history, .save_every = o->save_every,
-            .snap_prefix = prefix, .snap_ext = job->snap_ext,
-            .picture = &picture,
-            .progress = &p, .log = job->log ? &log : NULL};
-        nst_interrupt_defer(1);
-        const int done = nst_optimise(&oj, cur.px.content.data);
-        nst_interrupt_defer(0);
-        /* Only the image goes on to the next level. */
-        nst_objective_free(cur.obj);
-        cur.obj = NULL;
-        failed = done < 0;
-        stopped = done >= 0 && done < sc.iters[k];
-        updates += failed ? 0 : done;
-        prev = cur;
-        cur = (level){0};
-    }
-    int rc = -1;
-    if (failed ||
-        nst_pixels_save(&picture, job->out, prev.px.content.data) != 0) {
-        if (job->log)
-            nst_run_log_abort(&log);
-    } else if (!job->log || nst_run_log_commit(&log) == 0) {
-        nst_progress_finish(&p, job->out);
-        if (stopped)
-            fprintf(stderr, "nst: interrupted after %ld of %ld iterations; "
-                            "saved the image so far (%dx%d) as %s\n",
-                    updates, total, picture.w, picture.h, job->out);
-        rc = (int)updates;
-    }
-    level_free(&prev);
-    return rc;
+    const nst_transfer_hooks hooks = {
+        .progress = &p, .label = job->label, .quiet = o->quiet,
+        .log = log_open ? &log : NULL, .snap_stem = job->snap_stem,
+        .snap_ext = job->snap_ext, .sigint_stops = 1};
+    const int updates = nst_transfer(net, o, &pics.in, &hooks, &result);
+    if (updates < 0 ||
+        nst_image_save_quality(job->out, &result, o->quality) != 0)
+        goto end;
+    log_open = 0;
+    if (job->log && nst_run_log_commit(&log) != 0)
+        goto end;
+    nst_progress_finish(&p, job->out);
+    nst_scales sc;
+    nst_transfer_levels(o, &sc);
+    if (updates < nst_scales_total_iters(&sc))
+        fprintf(stderr, "nst: interrupted after %d of %ld iterations; saved "
+                        "the image so far (%dx%d) as %s\n",
+                updates, nst_scales_total_iters(&sc), result.w, result.h,
+                job->out);
+    done = updates;
+end:
+    if (log_open)
+        nst_run_log_abort(&log);
+    nst_image_free(&result);
+    job_pictures_free(&pics);
+    return done;
 }
 
 /* The status for a run that SIGINT stopped (its image saved), else 0. */
@@ -352,13 +206,14 @@ static int interrupted_status(void)
 static int probe_snapshots(const nst_options *o, const pair_job *job)
 {
     nst_scales sc;
-    plan_levels(o, &sc);
+    nst_transfer_levels(o, &sc);
     for (int k = 0; k < sc.n; k++) {
         if (o->save_every <= 0 || o->save_every >= sc.iters[k])
             continue;
         const int last = (sc.iters[k] - 1) / o->save_every * o->save_every;
         char prefix[PATH_MAX], path[PATH_MAX];
-        if (snapshot_prefix(job, k, sc.n, prefix) != 0 ||
+        if (nst_transfer_snapshot_prefix(job->snap_stem, k + 1, sc.n, prefix,
+                                         sizeof prefix) != 0 ||
             nst_snapshot_path(prefix, job->snap_ext, last, path,
                               sizeof path) != 0 ||
             nst_atomic_probe(path) != 0)
@@ -408,7 +263,7 @@ int nst_run_single(const nst_options *o, const nst_kernels *k)
                  : 0;
     for (int i = 0; rc == 0 && i < o->n_styles; i++) {
         int side;
-        rc = style_side(o, o->size, i, o->styles[i], &side) != 0 ||
+        rc = nst_transfer_style_side(o, i, o->styles[i], &side) != 0 ||
                      nst_guard_input(&g, o->styles[i], "style image") != 0 ||
                      (o->n_masks && nst_guard_input(&g, o->style_masks[i],
                                                     "style mask") != 0)
@@ -633,7 +488,7 @@ int nst_run_batch(const nst_options *o, const nst_kernels *k)
     int side = 0, rc = -1;
     nst_image init = {0};
     nst_network net;
-    if (style_side(o, o->size, 0, o->data_dir, &side) != 0 ||
+    if (nst_transfer_style_side(o, 0, o->data_dir, &side) != 0 ||
         guard_batch(o, &b) != 0 ||
         load_init(o, &init) != 0 || load_network(&net, o, k) != 0) {
         nst_image_free(&init);

@@ -5,14 +5,11 @@
 #include "error.h"
 #include "image.h"
 
-float *nst_style_mask_load(const char *path, int w, int h)
+float *nst_style_mask_make(const nst_image *img, const char *path, int w,
+                          int h)
 {
-    nst_image raw, sized;
-    if (nst_image_load(path, &raw) != 0)
-        return NULL;
-    const int rc = nst_image_resize(&raw, w, h, &sized);
-    nst_image_free(&raw);
-    if (rc != 0) {
+    nst_image sized;
+    if (nst_image_resize(img, w, h, &sized) != 0) {
         nst_fail("%s (style mask): %s", path, nst_failure_reason());
         return NULL;
     }

@@ -3,9 +3,12 @@
 #ifndef NST_STYLE_MASK_H
 #define NST_STYLE_MASK_H
 
-/* Loads path (any image nst reads; gray 0..255, or the mean of R, G and B,
- * read as 0..1), resized to w x h, into a malloc'd w*h array (row-major).
- * NULL with a failure reason naming the file. */
-float *nst_style_mask_load(const char *path, int w, int h);
+#include "image.h"
+
+/* img (values in [0, 255]; the mean of R, G and B, read as 0..1), resized
+ * to w x h, into a malloc'd w*h array (row-major). NULL with a failure
+ * reason naming it by path. */
+float *nst_style_mask_make(const nst_image *img, const char *path, int w,
+                          int h);
 
 #endif

@@ -80,32 +80,18 @@ START_TEST(help_explains_every_option)
 }
 END_TEST
 
-/* Loss log rows: iter,total,content,style,tv,seconds (of the columns
- * iter,total,content,style,tv,seconds,size; check_scales.c reads the
- * size). */
-static int read_log(const char *path, double rows[][6], int max)
+/* A single-level run's log (tu_read_log): rows 0..N in order. */
+static int read_log(const char *path, double rows[][TU_LOG_COLS], int max)
 {
-    FILE *f = fopen(path, "r");
-    ck_assert_ptr_nonnull(f);
-    char line[512];
-    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
-    ck_assert_str_eq(line, "iter,total,content,style,tv,seconds,size\n");
-    int n = 0;
-    while (n < max && fgets(line, sizeof line, f)) {
-        double *r = rows[n];
-        ck_assert_int_eq(sscanf(line, "%lf,%lf,%lf,%lf,%lf,%lf", &r[0], &r[1],
-                                &r[2], &r[3], &r[4], &r[5]),
-                         6);
-        ck_assert_int_eq((int)r[0], n);
-        n++;
-    }
-    fclose(f);
+    const int n = tu_read_log(path, rows, max);
+    for (int i = 0; i < n; i++)
+        ck_assert_int_eq((int)rows[i][0], i);
     return n;
 }
 
 /* Each row's total is content + 1e-2 style + 1e-1 tv (the default
  * weights), each printed to 9 digits, and the seconds never go back. */
-static void assert_default_totals(double rows[][6], int n)
+static void assert_default_totals(double rows[][TU_LOG_COLS], int n)
 {
     for (int i = 0; i < n; i++) {
         double sum = rows[i][2] + 1e-2 * rows[i][3] + 1e-1 * rows[i][4];
@@ -131,7 +117,7 @@ START_TEST(single_pair_runs_and_logs)
     nst_image img;
     ck_assert_int_eq(nst_image_load(snap, &img), 0);
     nst_image_free(&img);
-    double rows[8][6];
+    double rows[8][TU_LOG_COLS];
     ck_assert_int_eq(read_log(log, rows, 8), 5);
     assert_default_totals(rows, 5);
     ck_assert_double_eq(rows[0][2], 0.0); /* starts at the content image */
@@ -1024,17 +1010,18 @@ static double channel_mean(const nst_image *img, int ch, double mean)
  * kept for the result are the content's own. */
 START_TEST(preserve_colors_prepares_the_objective_inputs)
 {
-    nst_image c;
+    nst_image c, st;
     load_fitted(content, 64, &c);
+    load_fitted(style, 64, &st);
     const int side = 64;
-    const char *const styles[1] = {style};
+    const nst_image *const styles[1] = {&st};
     double far = 0;
     for (int mode = 0; mode < 2; mode++) {
         nst_pair_pixels px;
-        ck_assert_msg(nst_pixels_load_pair(content, 64, styles, &side, 1,
-                                           mode ? NST_COLORS_HISTOGRAM
-                                                : NST_COLORS_NONE,
-                                           &px) == 0,
+        ck_assert_msg(nst_pixels_prepare_pair(&c, 64, styles, &side, 1,
+                                              mode ? NST_COLORS_HISTOGRAM
+                                                   : NST_COLORS_NONE,
+                                              &px) == 0,
                       "%s", nst_failure_reason());
         ck_assert_ptr_null(px.chroma.data);
         for (int ch = 0; ch < 3; ch++) {
@@ -1059,8 +1046,8 @@ START_TEST(preserve_colors_prepares_the_objective_inputs)
     ck_assert_msg(far > 10, "Starry Night's mean is already the photo's");
 
     nst_pair_pixels px;
-    ck_assert_int_eq(nst_pixels_load_pair(content, 64, styles, &side, 1,
-                                          NST_COLORS_LUMINANCE, &px),
+    ck_assert_int_eq(nst_pixels_prepare_pair(&c, 64, styles, &side, 1,
+                                             NST_COLORS_LUMINANCE, &px),
                      0);
     ck_assert_int_eq(px.chroma.w, c.w);
     ck_assert_int_eq(px.chroma.h, c.h);
@@ -1090,6 +1077,7 @@ START_TEST(preserve_colors_prepares_the_objective_inputs)
                             0.05);
     nst_pixels_free_pair(&px);
     nst_image_free(&c);
+    nst_image_free(&st);
 }
 END_TEST
 
@@ -1261,7 +1249,8 @@ END_TEST
 
 /* ---- several styles, masks and layer weights, end to end ------------ */
 
-/* The log at path without its seconds column: the losses as text. */
+/* The log at path without its seconds column (the one before size): the
+ * losses and sizes as text. */
 static void log_losses(const char *path, char *buf, size_t size)
 {
     FILE *f = fopen(path, "r");
@@ -1272,8 +1261,12 @@ static void log_losses(const char *path, char *buf, size_t size)
     while (fgets(line, sizeof line, f)) {
         char *last = strrchr(line, ',');
         ck_assert_ptr_nonnull(last);
-        at += (size_t)snprintf(buf + at, size - at, "%.*s\n",
-                               (int)(last - line), line);
+        *last = 0;
+        const char *seconds = strrchr(line, ',');
+        *last = ',';
+        ck_assert_ptr_nonnull(seconds);
+        at += (size_t)snprintf(buf + at, size - at, "%.*s%s",
+                               (int)(seconds - line), line, last);
         ck_assert_uint_lt(at, size);
     }
     fclose(f);
@@ -1490,7 +1483,7 @@ START_TEST(lbfgs_is_the_default_optimizer)
              "--optimizer lbfgs");
     ck_assert_msg(tu_nst(args, err, sizeof err) == 0, "%s", err);
     ck_assert_msg(tu_same_bytes(a, b), "--optimizer lbfgs changed the image");
-    double ra[8][6], rb[8][6];
+    double ra[8][TU_LOG_COLS], rb[8][TU_LOG_COLS];
     ck_assert_int_eq(read_log(la, ra, 8), 4);
     ck_assert_int_eq(read_log(lb, rb, 8), 4);
     for (int i = 0; i < 4; i++)
@@ -1517,7 +1510,7 @@ START_TEST(lbfgs_run_logs_every_evaluation)
     snprintf(args, sizeof args, fmt, content, style, weights, out, log, "");
     ck_assert_msg(tu_nst(args, err, sizeof err) == 0, "%s", err);
     ck_assert_str_eq(err, "");
-    double rows[8][6];
+    double rows[8][TU_LOG_COLS];
     ck_assert_int_eq(read_log(log, rows, 8), 6);
     assert_default_totals(rows, 6);
     double best = rows[0][1];

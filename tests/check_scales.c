@@ -103,26 +103,7 @@ static void run_ok(const char *args)
     ck_assert_str_eq(err, "");
 }
 
-/* A --log's rows: iter, total, content, style, tv, seconds, size. */
-enum { LOG_COLS = 7, MAX_ROWS = 64 };
-
-static int read_log(const char *path, double rows[][LOG_COLS])
-{
-    FILE *f = fopen(path, "r");
-    ck_assert_ptr_nonnull(f);
-    char line[512];
-    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
-    ck_assert_str_eq(line, "iter,total,content,style,tv,seconds,size\n");
-    int n = 0;
-    while (n < MAX_ROWS && fgets(line, sizeof line, f)) {
-        double *r = rows[n++];
-        ck_assert_int_eq(sscanf(line, "%lf,%lf,%lf,%lf,%lf,%lf,%lf", &r[0],
-                                &r[1], &r[2], &r[3], &r[4], &r[5], &r[6]),
-                         LOG_COLS);
-    }
-    fclose(f);
-    return n;
-}
+enum { LOG_COLS = TU_LOG_COLS, MAX_ROWS = 64 };
 
 static int exists(const char *path)
 {
@@ -146,7 +127,7 @@ START_TEST(levels_log_and_snapshots)
              out, log);
     run_ok(args);
     double rows[MAX_ROWS][LOG_COLS];
-    ck_assert_int_eq(read_log(log, rows), 4 + 3);
+    ck_assert_int_eq(tu_read_log(log, rows, MAX_ROWS), 4 + 3);
     for (int i = 0; i < 7; i++) {
         const int level2 = i >= 4;
         ck_assert_int_eq((int)rows[i][0], level2 ? i - 4 : i);
@@ -190,11 +171,17 @@ END_TEST
 static nst_losses evaluate_at(const nst_network *net, int size,
                               const float *x, int w, int h)
 {
-    nst_pair_pixels px;
-    const char *styles[] = {style};
-    ck_assert_msg(nst_pixels_load_pair(content, size, styles, &size, 1,
-                                       NST_COLORS_NONE, &px) == 0,
+    nst_image c, st;
+    ck_assert_msg(nst_pixels_load_picture(content, size, &c) == 0 &&
+                      nst_pixels_load_picture(style, size, &st) == 0,
                   "%s", nst_failure_reason());
+    nst_pair_pixels px;
+    const nst_image *styles[] = {&st};
+    ck_assert_msg(nst_pixels_prepare_pair(&c, size, styles, &size, 1,
+                                          NST_COLORS_NONE, &px) == 0,
+                  "%s", nst_failure_reason());
+    nst_image_free(&c);
+    nst_image_free(&st);
     ck_assert_int_eq(px.content.w, w);
     ck_assert_int_eq(px.content.h, h);
     const nst_objective_spec spec = {
@@ -235,7 +222,7 @@ START_TEST(second_level_starts_from_the_first_resized_up)
              out, log);
     run_ok(args);
     double rows[MAX_ROWS][LOG_COLS];
-    ck_assert_int_eq(read_log(log, rows), 1 + 2);
+    ck_assert_int_eq(tu_read_log(log, rows, MAX_ROWS), 1 + 2);
     ck_assert_int_eq((int)rows[1][6], 64);
 
     nst_network net;
@@ -315,7 +302,7 @@ START_TEST(batch_pairs_run_every_level)
     ck_assert_msg(tu_nst(args, err, sizeof err) == 0, "%s", err);
     snprintf(path, sizeof path, "%s/gen_0/loss.csv", outdir);
     double rows[MAX_ROWS][LOG_COLS];
-    ck_assert_int_eq(read_log(path, rows), 2 + 2);
+    ck_assert_int_eq(tu_read_log(path, rows, MAX_ROWS), 2 + 2);
     ck_assert_int_eq((int)rows[1][6], 16);
     ck_assert_int_eq((int)rows[2][6], 32);
     char text[4096];
