@@ -45,10 +45,13 @@ void nst_cli_usage(FILE *to)
 "                        default: $NST_WEIGHTS, else vgg/*.npz, else\n"
 "                        ../shared/vgg/*.npz\n"
 "  --save-every K        also save the image every K iterations, as\n"
-"                        OUT_iter_0100.png (batch: gen_i/iter_0100.png)\n"
-"  --log FILE.csv        loss per iteration: iter,total,content,style,tv,seconds\n"
+"                        OUT_iter_0100.png (batch: gen_i/iter_0100.png);\n"
+"                        with levels OUT_level2_iter_0100.png for level 2\n"
+"  --log FILE.csv        loss per iteration:\n"
+"                        iter,total,content,style,tv,seconds,size\n"
 "                        (row 0: the starting image; row k: the image after\n"
-"                        k Adam updates, or L-BFGS's k-th trial; batch: in\n"
+"                        k Adam updates, or L-BFGS's k-th trial; each level\n"
+"                        its rows 0..N, size its longest side; batch: in\n"
 "                        gen_i/)\n"
 "  --quality N           JPEG quality of .jpg results and snapshots, 1 to 100\n"
 "                        (default %d)\n"
@@ -71,11 +74,17 @@ void nst_cli_usage(FILE *to)
 "\n"
 "Optimisation:\n"
 "  --iters N             iterations, each one evaluation of the loss and its\n"
-"                        gradient (default %d)\n"
+"                        gradient, per level (default %d)\n"
+"  --start-size S        coarse to fine: run at longest side S first, then\n"
+"                        at sizes growing by equal ratios of at most 2 up\n"
+"                        to --size, each level starting from the one\n"
+"                        before resized up (default %d; 0, --size or a\n"
+"                        default above --size: one level at --size)\n"
+"  --start-iters N       iterations of the first level (default %d)\n"
 "  --optimizer adam|lbfgs\n"
-"                        adam (default), or L-BFGS in the pixel range: fewer\n"
-"                        iterations for the same loss; the result is its\n"
-"                        best accepted image\n"
+"                        L-BFGS in the pixel range (default; fewer\n"
+"                        iterations for the same loss, the result its best\n"
+"                        accepted image), or adam (Gatys et al.'s method)\n"
 "  --lbfgs-history M     L-BFGS: gradient pairs kept, 1 to %d (default %d)\n"
 "  --lr X                Adam learning rate, in pixel levels (default %g;\n"
 "                        Adam only)\n"
@@ -129,7 +138,8 @@ void nst_cli_usage(FILE *to)
 "Layers are named relu<block>_<i> (or conv<block>_<i>): relu1_1 relu1_2\n"
 "relu2_1 relu2_2 relu3_1 relu3_2 relu3_3, and deeper ones when the weights\n"
 "have them. NST_ISA=scalar|avx2|neon forces a kernel set.\n",
-            d.quality, d.iters, NST_LBFGS_MAX_HISTORY, d.lbfgs_history, d.lr,
+            d.quality, d.iters, d.start_size, d.start_iters,
+            NST_LBFGS_MAX_HISTORY, d.lbfgs_history, d.lr,
             d.content_weight, d.style_weight, d.tv_weight,
             (unsigned long long)d.seed, d.init_noise_ratio, d.size, d.style_scale,
             d.content_layers, d.style_layers);
@@ -185,7 +195,8 @@ enum {
     OPT_QUIET, OPT_HELP, OPT_VERSION, OPT_PRESERVE_COLORS, OPT_QUALITY,
     OPT_STYLE_BLEND, OPT_STYLE_MASK, OPT_OPTIMIZER, OPT_LBFGS_HISTORY,
     OPT_SHEET, OPT_SHARD, OPT_INIT_NOISE_RATIO, OPT_CHECKPOINT, OPT_RESUME,
-    OPT_KEEP_LAST_GOOD, OPT_MAX_MEMORY, OPT_TILE
+    OPT_KEEP_LAST_GOOD, OPT_MAX_MEMORY, OPT_TILE, OPT_START_SIZE,
+    OPT_START_ITERS
 };
 
 static const struct option long_options[] = {
@@ -226,6 +237,8 @@ static const struct option long_options[] = {
     {"keep-last-good", no_argument, NULL, OPT_KEEP_LAST_GOOD},
     {"max-memory", required_argument, NULL, OPT_MAX_MEMORY},
     {"tile", required_argument, NULL, OPT_TILE},
+    {"start-size", required_argument, NULL, OPT_START_SIZE},
+    {"start-iters", required_argument, NULL, OPT_START_ITERS},
     {NULL, 0, NULL, 0},
 };
 
@@ -253,6 +266,8 @@ static long *whole_option(int opt, long v[], long *lo, long *hi)
         *lo = 1; *hi = NST_LBFGS_MAX_HISTORY; return &v[6];
     case OPT_MAX_MEMORY: *lo = 1; *hi = 1 << 30; return &v[7];
     case OPT_TILE: *lo = 1; *hi = 16384; return &v[8];
+    case OPT_START_SIZE: *lo = 0; *hi = NST_SIZE_MAX; return &v[9];
+    case OPT_START_ITERS: *lo = 0; *hi = NST_ITERS_MAX; return &v[10];
     default: return NULL;
     }
 }
@@ -394,9 +409,10 @@ nst_cli_status nst_cli_parse(int argc, char **argv, nst_cli *cli, char *msg,
     cli->threads = 0;
     msg[0] = '\0';
     /* Whole numbers as parsed, in whole_option's order. */
-    long whole[9] = {o->iters, o->size, o->save_every, 0, (long)o->seed,
-                     o->quality, o->lbfgs_history, o->max_memory, o->tile};
-    int version = 0, opt;
+    long whole[11] = {o->iters, o->size, o->save_every, 0, (long)o->seed,
+                     o->quality, o->lbfgs_history, o->max_memory, o->tile,
+                     o->start_size, o->start_iters};
+    int version = 0, opt, start_size_given = 0;
     opterr = 0;
     optind = 0; /* glibc: start afresh, so the parser can run again */
     while ((opt = getopt_long(argc, argv, ":", long_options, NULL)) != -1) {
@@ -407,6 +423,7 @@ nst_cli_status nst_cli_parse(int argc, char **argv, nst_cli *cli, char *msg,
         long *w = whole_option(opt, whole, &lo, &hi);
         double *x = real_option(opt, o, &dlo, &dhi);
         if (w) {
+            start_size_given |= opt == OPT_START_SIZE;
             if (parse_long(optarg, lo, hi, w))
                 return usage_error(msg, size,
                                    "%s: '%s' is not a whole number from %ld "
@@ -533,8 +550,16 @@ nst_cli_status nst_cli_parse(int argc, char **argv, nst_cli *cli, char *msg,
     o->lbfgs_history = (int)whole[6];
     o->max_memory = (int)whole[7];
     o->tile = (int)whole[8];
+    o->start_size = (int)whole[9];
+    o->start_iters = (int)whole[10];
     if (version)
         return NST_CLI_VERSION;
+    /* The default --start-size above a small --size means one level. */
+    if (start_size_given && o->start_size > o->size)
+        return usage_error(msg, size,
+                           "--start-size %d is larger than --size %d (give "
+                           "0 or --size for a single level)",
+                           o->start_size, o->size);
     nst_cli_status st = check_inputs(o, msg, size);
     if (st == NST_CLI_RUN)
         st = check_styles(o, msg, size);

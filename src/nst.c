@@ -13,8 +13,8 @@ const char *nst_optimizer_name(nst_optimizer opt)
 void nst_options_default(nst_options *o)
 {
     *o = (nst_options){
-        .iters = 300,
-        .optimizer = NST_OPTIMIZER_ADAM,
+        .iters = 60,
+        .optimizer = NST_OPTIMIZER_LBFGS,
         .lbfgs_history = NST_LBFGS_DEFAULT_HISTORY,
         .lr = 4.0,
         .content_weight = 1.0,
@@ -30,5 +30,7 @@ void nst_options_default(nst_options *o)
         .content_layers = "relu3_3",
         .style_layers =
             "relu1_1,relu1_2,relu2_1,relu2_2,relu3_1,relu3_2,relu3_3",
+        .start_size = 256,
+        .start_iters = 150,
     };
 }

@@ -117,6 +117,10 @@ typedef struct nst_options {
      * and --tile: tiles of at most this many pixels a side (0: the
      * whole image when it fits the budget, else the plan's tiles). */
     int max_memory, tile;
+    /* Coarse-to-fine (scales.c): levels from start_size (0: one level)
+     * up to size, start_iters iterations on the first, iters on each
+     * other. */
+    int start_size, start_iters;
 } nst_options;
 
 /* The defaults documented in --help and README.md. */

@@ -220,6 +220,12 @@ typedef struct loop {
     double seconds0;
 } loop;
 
+/* The image's longest side, the log's size column. */
+static int longest_side(const nst_optimise_job *j)
+{
+    return j->w > j->h ? j->w : j->h;
+}
+
 /* The snapshot of x after `done` iterations, if one is due then. */
 static int snapshot(const nst_optimise_job *j, int done, const float *x)
 {
@@ -241,7 +247,8 @@ static int report(loop *lp, int it, const float *x)
     const nst_optimise_job *j = lp->j;
     const double seconds = lp->seconds0 + nst_progress_elapsed(j->progress);
     nst_progress_update(j->progress, it, &lp->ev.l, seconds);
-    if (j->log && nst_run_log_row(j->log, it, &lp->ev.l, seconds) != 0)
+    if (j->log && nst_run_log_row(j->log, it, &lp->ev.l, seconds,
+                                  longest_side(j)) != 0)
         return -1;
     if ((j->checkpoint && rows_add(&lp->rows, &lp->ev.l, seconds) != 0) ||
         snapshot(j, it + 1, x) != 0)
@@ -304,7 +311,8 @@ static int resume(loop *lp, float *x, int *finished)
         goto end;
     for (uint32_t i = 0; i < c.next; i++) {
         const nst_ckpt_row *r = &c.rows[i];
-        if ((j->log && nst_run_log_row(j->log, (int)i, &r->l, r->seconds)) ||
+        if ((j->log && nst_run_log_row(j->log, (int)i, &r->l, r->seconds,
+                                       longest_side(j))) ||
             (j->checkpoint && rows_add(&lp->rows, &r->l, r->seconds)))
             goto end;
         lp->seconds0 = r->seconds;

@@ -28,7 +28,7 @@ typedef struct pair_job {
     int n_styles;
     const char *out;         /* the final image */
     const char *out_role;    /* what the user calls it, for errors */
-    const char *snap_prefix; /* snapshots: <prefix><iter>.<ext> */
+    const char *snap_stem;   /* snapshots: nst_transfer_snapshot_prefix */
     const char *snap_ext;
     const char *log;         /* NULL: none */
     const char *label;       /* for progress lines */
@@ -69,10 +69,11 @@ static int guard_init(nst_guard *g, const nst_options *o)
                         : 0;
 }
 
-/* A job's pictures, loaded from its files for the transfer core: the
- * content and the styles already at the size the run gives them (the
- * core's own fit is then a copy, and no full-size photo stays in memory
- * during the run), the masks as they are. */
+/* A job's pictures, loaded from its files for the transfer core: with one
+ * level the content and the styles already at the size the run gives them
+ * (the core's own fit is then a copy, and no full-size photo stays in
+ * memory during the run); with several, as they are, so that each level
+ * is sized from the original; the masks as they are. */
 typedef struct job_pictures {
     nst_image content, style[NST_MAX_STYLES], mask[NST_MAX_STYLES];
     nst_transfer_inputs in;
@@ -100,11 +101,18 @@ static int job_pictures_load(const nst_options *o, const pair_job *job,
                                   .content_name = job->content,
                                   .n_styles = job->n_styles,
                                   .init = init->data ? init : NULL};
-    int rc = nst_pixels_load_picture(job->content, o->size, &p->content);
+    nst_scales sc;
+    nst_transfer_levels(o, &sc);
+    const int original = sc.n > 1;
+    int rc = original ? nst_image_load(job->content, &p->content)
+                      : nst_pixels_load_picture(job->content, o->size,
+                                                &p->content);
     for (int i = 0; rc == 0 && i < job->n_styles; i++) {
         p->in.style[i] = &p->style[i];
         p->in.style_name[i] = job->styles[i];
-        rc = nst_pixels_load_picture(job->styles[i], sides[i], &p->style[i]);
+        rc = original ? nst_image_load(job->styles[i], &p->style[i])
+                      : nst_pixels_load_picture(job->styles[i], sides[i],
+                                                &p->style[i]);
     }
     for (int i = 0; rc == 0 && o->n_masks && i < job->n_styles; i++) {
         p->in.mask[i] = &p->mask[i];
@@ -142,13 +150,21 @@ static int guard_outputs(nst_guard *g, const nst_options *o,
         (o->checkpoint &&
          nst_guard_output(g, o->checkpoint, "--checkpoint") != 0))
         return -1;
-    for (int it = o->save_every; o->save_every > 0 && it < o->iters;
-         it += o->save_every) {
-        char path[PATH_MAX];
-        if (nst_snapshot_path(job->snap_prefix, job->snap_ext, it, path,
-                              sizeof path) != 0 ||
-            nst_guard_output(g, path, "--save-every snapshot") != 0)
+    nst_scales sc;
+    nst_transfer_levels(o, &sc);
+    for (int k = 0; k < sc.n; k++) {
+        char prefix[PATH_MAX];
+        if (nst_transfer_snapshot_prefix(job->snap_stem, k + 1, sc.n, prefix,
+                                         sizeof prefix) != 0)
             return -1;
+        for (int it = o->save_every; o->save_every > 0 && it < sc.iters[k];
+             it += o->save_every) {
+            char path[PATH_MAX];
+            if (nst_snapshot_path(prefix, job->snap_ext, it, path,
+                                  sizeof path) != 0 ||
+                nst_guard_output(g, path, "--save-every snapshot") != 0)
+                return -1;
+        }
     }
     return 0;
 }
@@ -171,8 +187,9 @@ static void save_last_good(const nst_image *last, const char *out,
     free(why);
 }
 
-/* Runs one pair. The number of updates made (fewer than --iters after
- * SIGINT: the image so far is then the result), or -1 with a reason.
+/* Runs one pair. The number of updates made over all levels (fewer than
+ * the schedule's after SIGINT: the image so far is then the result), or
+ * -1 with a reason.
  * "wrote OUT" only once the result and the log are in place. */
 static int transfer(const nst_options *o, const nst_network *net,
                     const pair_job *job, const nst_image *init)
@@ -189,7 +206,7 @@ static int transfer(const nst_options *o, const nst_network *net,
     nst_progress p;
     const nst_transfer_hooks hooks = {
         .progress = &p, .label = job->label, .quiet = o->quiet,
-        .log = log_open ? &log : NULL, .snap_prefix = job->snap_prefix,
+        .log = log_open ? &log : NULL, .snap_stem = job->snap_stem,
         .snap_ext = job->snap_ext, .sigint_stops = 1};
     const int updates = nst_transfer(net, o, &pics.in, &hooks, &result);
     if (updates == NST_OPTIMISE_LAST_GOOD)
@@ -201,10 +218,13 @@ static int transfer(const nst_options *o, const nst_network *net,
     if (job->log && nst_run_log_commit(&log) != 0)
         goto end;
     nst_progress_finish(&p, job->out);
-    if (updates < o->iters)
-        fprintf(stderr, "nst: interrupted after %d of %d iterations; saved "
-                        "the image so far as %s\n",
-                updates, o->iters, job->out);
+    nst_scales sc;
+    nst_transfer_levels(o, &sc);
+    if (updates < nst_scales_total_iters(&sc))
+        fprintf(stderr, "nst: interrupted after %d of %ld iterations; saved "
+                        "the image so far (%dx%d) as %s\n",
+                updates, nst_scales_total_iters(&sc), result.w, result.h,
+                job->out);
     done = updates;
 end:
     if (log_open)
@@ -221,20 +241,29 @@ static int interrupted_status(void)
     return sig ? 128 + sig : 0;
 }
 
-/* Checks that the snapshot with the longest name could be written. */
+/* Checks that each level's snapshot with the longest name could be
+ * written. */
 static int probe_snapshots(const nst_options *o, const pair_job *job)
 {
-    if (o->save_every <= 0 || o->save_every >= o->iters)
-        return 0;
-    const int last = (o->iters - 1) / o->save_every * o->save_every;
-    char path[PATH_MAX];
-    if (nst_snapshot_path(job->snap_prefix, job->snap_ext, last, path,
-                          sizeof path) != 0)
-        return -1;
-    return nst_atomic_probe(path);
+    nst_scales sc;
+    nst_transfer_levels(o, &sc);
+    for (int k = 0; k < sc.n; k++) {
+        if (o->save_every <= 0 || o->save_every >= sc.iters[k])
+            continue;
+        const int last = (sc.iters[k] - 1) / o->save_every * o->save_every;
+        char prefix[PATH_MAX], path[PATH_MAX];
+        if (nst_transfer_snapshot_prefix(job->snap_stem, k + 1, sc.n, prefix,
+                                         sizeof prefix) != 0 ||
+            nst_snapshot_path(prefix, job->snap_ext, last, path,
+                              sizeof path) != 0 ||
+            nst_atomic_probe(path) != 0)
+            return -1;
+    }
+    return 0;
 }
 
-/* Snapshot names for out: OUT-minus-extension_iter_ and the extension. */
+/* Snapshot names for out: the stem OUT-minus-extension_ and the
+ * extension. */
 static int split_extension(const char *out, char *prefix, size_t size,
                            const char **ext)
 {
@@ -242,7 +271,7 @@ static int split_extension(const char *out, char *prefix, size_t size,
     const char *slash = strrchr(out, '/');
     if (!dot || (slash && dot < slash))
         dot = out + strlen(out);
-    if (snprintf(prefix, size, "%.*s_iter_", (int)(dot - out), out) >=
+    if (snprintf(prefix, size, "%.*s_", (int)(dot - out), out) >=
         (int)size)
         return nst_fail("%s: path too long", out);
     *ext = dot;
@@ -261,7 +290,7 @@ int nst_run_single(const nst_options *o, const nst_kernels *k)
                     .n_styles = o->n_styles,
                     .out = o->out,
                     .out_role = "--out",
-                    .snap_prefix = prefix,
+                    .snap_stem = prefix,
                     .log = o->log_path,
                     .label = ""};
     if (split_extension(o->out, prefix, sizeof prefix, &job.snap_ext) != 0)
@@ -314,7 +343,7 @@ int nst_run_single(const nst_options *o, const nst_kernels *k)
 
 /* The files of batch pair i. */
 typedef struct pair_paths {
-    char dir[PATH_MAX], out[PATH_MAX], prefix[PATH_MAX], info[PATH_MAX],
+    char dir[PATH_MAX], out[PATH_MAX], dir_slash[PATH_MAX], info[PATH_MAX],
         log[PATH_MAX], label[32];
 } pair_paths;
 
@@ -343,7 +372,7 @@ static int pair_job_for(const nst_options *o, const nst_batch *b, int i,
     snprintf(p->label, sizeof p->label, "gen_%d", i);
     if (join(p->dir, batch_out(o), p->label) != 0 ||
         join(p->out, p->dir, "result.png") != 0 ||
-        join(p->prefix, p->dir, "iter_") != 0 ||
+        join(p->dir_slash, p->dir, "") != 0 ||
         join(p->info, p->dir, "pair.txt") != 0 ||
         (log_name && join(p->log, p->dir, log_name) != 0))
         return -1;
@@ -353,7 +382,7 @@ static int pair_job_for(const nst_options *o, const nst_batch *b, int i,
                       .n_styles = 1,
                       .out = p->out,
                       .out_role = "result",
-                      .snap_prefix = p->prefix,
+                      .snap_stem = p->dir_slash,
                       .snap_ext = ".png",
                       .log = log_name ? p->log : NULL,
                       .label = p->label};

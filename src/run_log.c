@@ -10,17 +10,17 @@ int nst_run_log_open(nst_run_log *log, const char *path)
 {
     if (nst_atomic_open(&log->file, path) != 0)
         return -1;
-    fprintf(log->file.f, "iter,total,content,style,tv,seconds\n");
+    fprintf(log->file.f, "iter,total,content,style,tv,seconds,size\n");
     return 0;
 }
 
 int nst_run_log_row(nst_run_log *log, int iter, const nst_losses *l,
-                    double seconds)
+                    double seconds, int size)
 {
     FILE *f = log->file.f;
     errno = 0;
-    if (fprintf(f, "%d,%.9g,%.9g,%.9g,%.9g,%.6f\n", iter, l->total,
-                l->content, l->style, l->tv, seconds) < 0 ||
+    if (fprintf(f, "%d,%.9g,%.9g,%.9g,%.9g,%.6f,%d\n", iter, l->total,
+                l->content, l->style, l->tv, seconds, size) < 0 ||
         fflush(f) != 0)
         return nst_fail("%s: cannot write: %s", log->file.path,
                         strerror(errno ? errno : EIO));
@@ -46,13 +46,14 @@ int nst_pair_info_write(const char *path, int pair, const char *content,
         return -1;
     fprintf(a.f,
             "pair %d\ncontent %s\nstyle %s\nweights %s\nsize %d\n"
-            "style-scale %g\niters %d\niters-done %d\noptimizer %s\n"
+            "style-scale %g\niters %d\nstart-size %d\nstart-iters %d\n"
+            "iters-done %d\noptimizer %s\n"
             "lbfgs-history %d\nlr %g\n"
             "content-weight %g\nstyle-weight %g\ntv-weight %g\ninit %s\n"
             "seed %llu\npool %s\ncontent-layers %s\nstyle-layers %s\n"
             "preserve-colors %s\nquality %d\nkernels %s\n",
             pair, content, style, o->weights, o->size, o->style_scale,
-            o->iters, iters_done, nst_optimizer_name(o->optimizer),
+            o->iters, o->start_size, o->start_iters, iters_done, nst_optimizer_name(o->optimizer),
             o->lbfgs_history, o->lr, o->content_weight, o->style_weight,
             o->tv_weight,
             o->init_file ? o->init_file : o->init_noise ? "noise" : "content",

@@ -15,13 +15,14 @@ typedef struct nst_run_log {
 } nst_run_log;
 
 /* Creates the temporary file and writes the header
- * iter,total,content,style,tv,seconds. -1 with a failure reason. */
+ * iter,total,content,style,tv,seconds,size. -1 with a failure reason. */
 int nst_run_log_open(nst_run_log *log, const char *path);
 
-/* Appends the losses at iteration iter (before update iter+1), seconds
- * after the start. -1 with a failure reason if the write failed. */
+/* Appends the losses at iteration iter of a level (before update
+ * iter+1), seconds after the run's start, for the level whose image's
+ * longest side is size. -1 with a failure reason if the write failed. */
 int nst_run_log_row(nst_run_log *log, int iter, const nst_losses *l,
-                    double seconds);
+                    double seconds, int size);
 
 /* Puts the log in place (0), or -1 with a failure reason. */
 int nst_run_log_commit(nst_run_log *log);

@@ -1,6 +1,8 @@
 #include "transfer.h"
 
+#include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "checkpoint.h"
@@ -9,20 +11,45 @@
 #include "memory_plan.h"
 #include "optimise.h"
 #include "pixels.h"
+#include "resample.h"
+#include "scales.h"
 #include "style_mask.h"
 
 #define MAX_STYLE_SIDE 4096
 
-int nst_transfer_style_side(const nst_options *o, int i, const char *name,
-                            int *side)
+/* Style i's longest side when the content's is size. */
+static int style_side_at(const nst_options *o, int size, int i,
+                         const char *name, int *side)
 {
     const double scale = o->n_scales > 1 ? o->style_scales[i] : o->style_scale;
-    const double s = round(o->size * scale);
+    const double s = round(size * scale);
     if (s < 1 || s > MAX_STYLE_SIDE)
         return nst_fail("%s: --style-scale %g makes it %.0f pixels on its "
                         "longest side (1 to %d allowed)",
                         name, scale, s, MAX_STYLE_SIDE);
     *side = (int)s;
+    return 0;
+}
+
+int nst_transfer_style_side(const nst_options *o, int i, const char *name,
+                            int *side)
+{
+    return style_side_at(o, o->size, i, name, side);
+}
+
+void nst_transfer_levels(const nst_options *o, nst_scales *sc)
+{
+    nst_scales_plan(o->size, o->start_size, o->iters, o->start_iters, sc);
+}
+
+int nst_transfer_snapshot_prefix(const char *stem, int level, int levels,
+                                 char *buf, size_t size)
+{
+    const int len = levels > 1
+                        ? snprintf(buf, size, "%slevel%d_iter_", stem, level)
+                        : snprintf(buf, size, "%siter_", stem);
+    if (len < 0 || (size_t)len >= size)
+        return nst_fail("%s: path too long", stem);
     return 0;
 }
 
@@ -91,23 +118,24 @@ static int styles_make(const nst_options *o, const nst_network *net,
     return 0;
 }
 
-/* The sized, coloured pictures and the objective on them. NULL with a
- * failure reason (px then empty). */
+/* The pictures sized for a level whose content's longest side is size,
+ * coloured, and the objective on them. NULL with a failure reason (px
+ * then empty). */
 static nst_objective *objective_make(const nst_network *net,
                                      const nst_options *o,
                                      const nst_transfer_inputs *in,
+                                     int size, const char *role,
                                      nst_pair_pixels *px)
 {
     int sides[NST_MAX_STYLES];
     for (int i = 0; i < in->n_styles; i++)
-        if (nst_transfer_style_side(o, i, in->style_name[i], &sides[i]) != 0)
+        if (style_side_at(o, size, i, in->style_name[i], &sides[i]) != 0)
             return NULL;
-    if (nst_pixels_prepare_pair(in->content, o->size, in->style, sides,
+    if (nst_pixels_prepare_pair(in->content, size, in->style, sides,
                                 in->n_styles, o->colors, px) != 0)
         return NULL;
     styles s;
-    if (nst_transfer_fits(net, in->content_name, "content image",
-                          &px->content) != 0 ||
+    if (nst_transfer_fits(net, in->content_name, role, &px->content) != 0 ||
         styles_make(o, net, in, px, &s) != 0) {
         nst_pixels_free_pair(px);
         return NULL;
@@ -139,51 +167,127 @@ static nst_objective *objective_make(const nst_network *net,
     return obj;
 }
 
+/* One level: its pictures and objective, x in the content's buffer. */
+typedef struct level {
+    nst_pair_pixels px;
+    nst_objective *obj;
+} level;
+
+static void level_free(level *l)
+{
+    nst_objective_free(l->obj);
+    nst_pixels_free_pair(&l->px);
+    *l = (level){0};
+}
+
+/* Makes level k of sc: the pictures sized for it from the caller's (never
+ * from another level's), the objective, and the starting image: the run's
+ * (start_image) on the first level, else prev's result resized up and
+ * clamped into the pixel box. prev is freed once used. */
+static int level_make(const nst_network *net, const nst_options *o,
+                      const nst_transfer_inputs *in, const nst_scales *sc,
+                      int k, level *prev, level *l)
+{
+    char role[64] = "content image";
+    if (sc->n > 1)
+        snprintf(role, sizeof role, "content image at %d px", sc->size[k]);
+    *l = (level){0};
+    if (!(l->obj = objective_make(net, o, in, sc->size[k], role, &l->px)))
+        return -1;
+    const int w = l->px.content.w, h = l->px.content.h;
+    /* The generated image reuses the content's buffer. */
+    float *x = l->px.content.data;
+    if ((k == 0 ? start_image(o, in->init, x, w, h)
+                : nst_resample(prev->px.content.data, prev->px.content.w,
+                               prev->px.content.h, 3, x, w, h)) != 0) {
+        level_free(l);
+        return -1;
+    }
+    if (k > 0)
+        nst_pixels_clamp(x, w, h);
+    level_free(prev);
+    return 0;
+}
+
 int nst_transfer(const nst_network *net, const nst_options *o,
                  const nst_transfer_inputs *in, const nst_transfer_hooks *hooks,
                  nst_image *result)
 {
     *result = (nst_image){0};
-    nst_pair_pixels px;
-    nst_objective *obj = objective_make(net, o, in, &px);
-    if (!obj)
-        return -1;
-    const int w = px.content.w, h = px.content.h;
-    /* The generated image reuses the content's buffer. */
-    float *x = px.content.data;
-    int done = -1;
+    nst_scales sc;
+    nst_transfer_levels(o, &sc);
+    /* A checkpoint holds one level's optimisation and log rows. */
+    if (sc.n > 1 && (o->checkpoint || o->resume))
+        return nst_fail("%s: a checkpoint holds one level: give --start-size "
+                        "0 (or equal to --size) with --checkpoint and "
+                        "--resume",
+                        o->checkpoint ? o->checkpoint : o->resume);
     char *settings = NULL;
     if ((o->checkpoint || o->resume) &&
         !(settings = nst_checkpoint_settings(o)))
-        goto end;
-    if (start_image(o, in->init, x, w, h) == 0) {
-        const nst_picture picture = {
+        return -1;
+    nst_progress_start(hooks->progress, hooks->label, sc.iters[0],
+                       hooks->quiet);
+    level prev = {0}, cur = {0};
+    nst_picture picture = {0};
+    int updates = 0, stopped = 0;
+    for (int k = 0; k < sc.n && !stopped; k++) {
+        char prefix[PATH_MAX];
+        if ((hooks->snap_stem &&
+             nst_transfer_snapshot_prefix(hooks->snap_stem, k + 1, sc.n,
+                                          prefix, sizeof prefix) != 0) ||
+            level_make(net, o, in, &sc, k, &prev, &cur) != 0) {
+            level_free(&prev);
+            free(settings);
+            return -1;
+        }
+        const int w = cur.px.content.w, h = cur.px.content.h;
+        picture = (nst_picture){
             .w = w, .h = h, .quality = o->quality,
-            .chroma = px.chroma.data ? &px.chroma : NULL};
-        nst_progress_start(hooks->progress, hooks->label, o->iters,
-                           hooks->quiet);
+            .chroma = cur.px.chroma.data ? &cur.px.chroma : NULL};
+        nst_progress_level(hooks->progress, k + 1, sc.n, sc.size[k],
+                           sc.iters[k]);
         const nst_optimise_job oj = {
-            .obj = obj, .k = net->vgg.k, .w = w, .h = h, .iters = o->iters,
-            .optimizer = o->optimizer, .lr = o->lr,
+            .obj = cur.obj, .k = net->vgg.k, .w = w, .h = h,
+            .iters = sc.iters[k], .optimizer = o->optimizer, .lr = o->lr,
             .lbfgs_history = o->lbfgs_history, .save_every = o->save_every,
-            .snap_prefix = hooks->snap_prefix, .snap_ext = hooks->snap_ext,
-            .picture = &picture, .progress = hooks->progress,
-            .log = hooks->log,
+            .snap_prefix = hooks->snap_stem ? prefix : NULL,
+            .snap_ext = hooks->snap_ext,
+            .picture = &picture, .progress = hooks->progress, .log = hooks->log,
             .on_iter = hooks->on_iter, .on_iter_ctx = hooks->ctx,
             .checkpoint = o->checkpoint, .resume = o->resume,
-            .settings = settings, .keep_last_good = o->keep_last_good};
+            .settings = settings, .level = k,
+            .keep_last_good = o->keep_last_good};
         if (hooks->sigint_stops)
             nst_interrupt_defer(1);
-        done = nst_optimise(&oj, x);
+        int done = nst_optimise(&oj, cur.px.content.data);
         if (hooks->sigint_stops)
             nst_interrupt_defer(0);
-        if ((done >= 0 || done == NST_OPTIMISE_LAST_GOOD) &&
-            nst_pixels_to_picture(&picture, x, result) != 0)
-            done = -1;
+        /* Only the image goes on to the next level. */
+        nst_objective_free(cur.obj);
+        cur.obj = NULL;
+        prev = cur;
+        cur = (level){0};
+        if (done < 0) {
+            /* With keep_last_good, x holds the last image whose loss was
+             * finite. */
+            picture.chroma = prev.px.chroma.data ? &prev.px.chroma : NULL;
+            if (done != NST_OPTIMISE_LAST_GOOD ||
+                nst_pixels_to_picture(&picture, prev.px.content.data,
+                                      result) != 0)
+                done = -1;
+            level_free(&prev);
+            free(settings);
+            return done;
+        }
+        updates += done;
+        stopped = done < sc.iters[k];
     }
-end:
+    /* The picture's chroma moved with the level into prev. */
+    picture.chroma = prev.px.chroma.data ? &prev.px.chroma : NULL;
+    if (nst_pixels_to_picture(&picture, prev.px.content.data, result) != 0)
+        updates = -1;
+    level_free(&prev);
     free(settings);
-    nst_objective_free(obj);
-    nst_pixels_free_pair(&px);
-    return done;
+    return updates;
 }

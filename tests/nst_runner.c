@@ -98,6 +98,24 @@ int tu_same_bytes(const char *a, const char *b)
     return system(cmd) == 0;
 }
 
+int tu_read_log(const char *path, double rows[][TU_LOG_COLS], int max)
+{
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "%s: cannot open", path);
+    char line[512];
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    ck_assert_str_eq(line, "iter,total,content,style,tv,seconds,size\n");
+    int n = 0;
+    while (n < max && fgets(line, sizeof line, f)) {
+        double *r = rows[n++];
+        ck_assert_int_eq(sscanf(line, "%lf,%lf,%lf,%lf,%lf,%lf,%lf", &r[0],
+                                &r[1], &r[2], &r[3], &r[4], &r[5], &r[6]),
+                         TU_LOG_COLS);
+    }
+    fclose(f);
+    return n;
+}
+
 void tu_assert_one_line_naming(const char *err, const char *what)
 {
     ck_assert_msg(strstr(err, what), "error does not name %s: %s", what, err);

@@ -31,6 +31,13 @@ long tu_file_size(const char *path);
 /* 1 if the two files hold the same bytes. */
 int tu_same_bytes(const char *a, const char *b);
 
+/* Columns of an nst --log: iter,total,content,style,tv,seconds,size. */
+enum { TU_LOG_COLS = 7 };
+
+/* The rows of the --log at path (at most max); the test fails on another
+ * header or a row that is not 7 numbers. */
+int tu_read_log(const char *path, double rows[][TU_LOG_COLS], int max);
+
 /* Exactly one line on stderr, naming `what`. */
 void tu_assert_one_line_naming(const char *err, const char *what);
 
