@@ -1849,7 +1849,7 @@ static void noise_run(const char *dir, const char *tag, const char *extra,
                       double *first, double *last)
 {
     char args[40000], err[4096], path[4200];
-    double rows[16][6];
+    double rows[16][TU_LOG_COLS];
     snprintf(path, sizeof path, "%s/%s.csv", dir, tag);
     snprintf(args, sizeof args,
              "--content '%s' --style '%s' --weights '%s' --size 32 "

@@ -217,7 +217,8 @@ START_TEST(second_level_starts_from_the_first_resized_up)
     snprintf(log, sizeof log, "%s/loss.csv", dir);
     snprintf(args, sizeof args,
              "--out '%s' --log '%s' --size 64 --start-size 32 "
-             "--start-iters 0 --iters 1 --init noise --seed 7 "
+             "--start-iters 0 --iters 1 --init noise --init-noise-ratio 1 "
+             "--seed 7 "
              "--optimizer adam",
              out, log);
     run_ok(args);
@@ -231,10 +232,11 @@ START_TEST(second_level_starts_from_the_first_resized_up)
                                    nst_kernels_best()) == 0,
                   "%s", nst_failure_reason());
     const int w1 = 32, h1 = 24, w2 = 64, h2 = 48; /* 1024x768 fitted */
-    float *noise = malloc(sizeof(float) * 3 * w1 * h1);
+    /* Noise alone (ratio 1) replaces what x held. */
+    float *noise = calloc((size_t)3 * w1 * h1, sizeof(float));
     float *up = malloc(sizeof(float) * 3 * w2 * h2);
     ck_assert(noise && up);
-    nst_pixels_noise(noise, w1, h1, 7);
+    nst_pixels_noise(noise, w1, h1, 7, 1.0);
     const nst_losses first = evaluate_at(&net, 32, noise, w1, h1);
     ck_assert_int_eq(nst_resample(noise, w1, h1, 3, up, w2, h2), 0);
     nst_pixels_clamp(up, w2, h2);
