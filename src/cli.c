@@ -264,8 +264,8 @@ static long *whole_option(int opt, long v[], long *lo, long *hi)
     case OPT_QUALITY: *lo = 1; *hi = 100; return &v[5];
     case OPT_LBFGS_HISTORY:
         *lo = 1; *hi = NST_LBFGS_MAX_HISTORY; return &v[6];
-    case OPT_MAX_MEMORY: *lo = 1; *hi = 1 << 30; return &v[7];
-    case OPT_TILE: *lo = 1; *hi = 16384; return &v[8];
+    case OPT_MAX_MEMORY: *lo = 1; *hi = NST_MAX_MEMORY_MAX; return &v[7];
+    case OPT_TILE: *lo = 1; *hi = NST_TILE_MAX; return &v[8];
     case OPT_START_SIZE: *lo = 0; *hi = NST_SIZE_MAX; return &v[9];
     case OPT_START_ITERS: *lo = 0; *hi = NST_ITERS_MAX; return &v[10];
     default: return NULL;

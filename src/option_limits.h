@@ -12,5 +12,7 @@
 #define NST_STYLE_BLEND_MAX 1e30
 #define NST_STYLE_SCALE_MIN 0.01
 #define NST_STYLE_SCALE_MAX 100
+#define NST_MAX_MEMORY_MAX (1 << 30) /* MiB */
+#define NST_TILE_MAX 16384
 
 #endif

@@ -74,7 +74,11 @@ int nst_options_check(const nst_options *o, int n_styles)
         in_range("tv_weight", o->tv_weight, 0, NST_LOSS_WEIGHT_MAX) != 0 ||
         in_range("init_noise_ratio", o->init_noise_ratio, 0, 1) != 0 ||
         in_range("style_scale", o->style_scale, NST_STYLE_SCALE_MIN,
-                 NST_STYLE_SCALE_MAX) != 0)
+                 NST_STYLE_SCALE_MAX) != 0 ||
+        in_range("start_size", o->start_size, 0, NST_SIZE_MAX) != 0 ||
+        in_range("start_iters", o->start_iters, 0, NST_ITERS_MAX) != 0 ||
+        in_range("max_memory", o->max_memory, 0, NST_MAX_MEMORY_MAX) != 0 ||
+        in_range("tile", o->tile, 0, NST_TILE_MAX) != 0)
         return -1;
     return check_lists(o, n_styles);
 }

@@ -309,6 +309,10 @@ static const breakage breakages[] = {
     {"optimizer out of range", "options: optimizer 5"},
     {"blend weights for 2 styles", "options: n_blend is 2 for 1 styles"},
     {"style scale too big", "options: style_scale is 1000"},
+    {"negative start size", "options: start_size is -1"},
+    {"negative start iters", "options: start_iters is -2"},
+    {"negative memory budget", "options: max_memory is -3"},
+    {"tile too big", "options: tile is 20000"},
     {"no model", "model: NULL"},
     {"no options", "options: NULL"},
 };
@@ -342,8 +346,12 @@ static nst_status broken_run(int b, nst_rgb8 *out, nst_error *e)
     case 12: o.optimizer = (nst_optimizer)5; break;
     case 13: o.n_blend = 2; o.style_blend[0] = o.style_blend[1] = 1; break;
     case 14: o.style_scale = 1000; break;
-    case 15: mod = NULL; break;
-    case 16: opt = NULL; break;
+    case 15: o.start_size = -1; break;
+    case 16: o.start_iters = -2; break;
+    case 17: o.max_memory = -3; break;
+    case 18: o.tile = 20000; break;
+    case 19: mod = NULL; break;
+    case 20: opt = NULL; break;
     }
     return nst_transfer_rgb8(mod, opt, &rq, out, e);
 }
