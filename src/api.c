@@ -21,8 +21,7 @@ struct nst_model {
 /* Copies this thread's failure reason into err; the status to return. */
 static nst_status failed(nst_error *err)
 {
-    if (err)
-        nst_failure_copy(err->reason, sizeof err->reason);
+    nst_failure_take(err ? err->reason : NULL, err ? sizeof err->reason : 0);
     return NST_FAILED;
 }
 

@@ -35,7 +35,11 @@ const char *nst_failure_reason(void)
                          : "";
 }
 
-void nst_failure_copy(char *buf, size_t size)
+void nst_failure_take(char *buf, size_t size)
 {
-    snprintf(buf, size, "%s", nst_failure_reason());
+    if (buf)
+        snprintf(buf, size, "%s", nst_failure_reason());
+    free(reason);
+    reason = NULL;
+    reason_lost = 0;
 }

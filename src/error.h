@@ -15,8 +15,10 @@ int nst_fail(const char *fmt, ...)
 #endif
     ;
 
-/* Copies this thread's reason into buf (size bytes, truncated to fit). */
-void nst_failure_copy(char *buf, size_t size);
+/* Copies this thread's reason into buf (size bytes, truncated to fit;
+ * NULL: nowhere) and releases it, so a thread that ends after a failed
+ * library call holds no memory. */
+void nst_failure_take(char *buf, size_t size);
 
 /* The last reason set on this thread ("" if none), whole however long it
  * is. Valid until the next nst_fail on this thread. */
