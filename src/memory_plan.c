@@ -99,7 +99,9 @@ static int mib_up(size_t bytes)
 int nst_memory_plan_make(const nst_memory_job *job, int budget_mib,
                          int forced_tile, nst_memory_plan *p)
 {
-    const size_t budget = (size_t)budget_mib * MIB;
+    /* Where size_t has 32 bits, 4096 MiB is more than it counts. */
+    const double want = (double)budget_mib * (double)MIB;
+    const size_t budget = want < (double)SIZE_MAX ? (size_t)want : SIZE_MAX;
     plan_with(job, 0, p);
     if (p->weights + p->program > budget)
         return nst_fail("the network's weights alone need %d MiB, more than "
