@@ -163,13 +163,9 @@ static char weights[4096], content[4096], content2[4096], style[4096];
 
 static int find_data(void)
 {
-    return tu_shared("vgg/vgg19_conv1_1-conv3_4.npz", weights,
-                     sizeof weights) &&
-           tu_shared("images/content_tubingen.jpg", content,
-                     sizeof content) &&
+    return tu_shared_transfer(weights, content, style, sizeof weights) &&
            tu_shared("images/content_golden_gate.jpg", content2,
-                     sizeof content2) &&
-           tu_shared("images/style_starry_night.jpg", style, sizeof style);
+                     sizeof content2);
 }
 
 /* A data folder: content_a (a photo), content_b if thin (200x4: 32x1 at

@@ -333,11 +333,7 @@ static char weights[4096], content[4096], style[4096];
 
 static int have_data(void)
 {
-    return tu_shared("vgg/vgg19_conv1_1-conv3_4.npz", weights,
-                     sizeof weights) &&
-           tu_shared("images/content_tubingen.jpg", content,
-                     sizeof content) &&
-           tu_shared("images/style_starry_night.jpg", style, sizeof style);
+    return tu_shared_transfer(weights, content, style, sizeof weights);
 }
 
 /* Loop index i: optimizer i / 2 (Adam, L-BFGS), threads 1 + i % 2. Two

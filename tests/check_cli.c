@@ -30,14 +30,9 @@ static int have_data;
 
 static void find_data(void)
 {
-    have_data = tu_shared("vgg/vgg19_conv1_1-conv3_4.npz", weights,
-                          sizeof weights) &&
-                tu_shared("images/content_tubingen.jpg", content,
-                          sizeof content) &&
+    have_data = tu_shared_transfer(weights, content, style, sizeof weights) &&
                 tu_shared("images/content_golden_gate.jpg", content2,
-                          sizeof content2) &&
-                tu_shared("images/style_starry_night.jpg", style,
-                          sizeof style);
+                          sizeof content2);
 }
 
 /* The image at path loads and is w x h. */

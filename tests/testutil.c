@@ -37,6 +37,14 @@ const char *tu_shared(const char *rel, char *buf, size_t size)
     return access(buf, R_OK) == 0 ? buf : NULL;
 }
 
+int tu_shared_transfer(char *weights, char *content, char *style,
+                       size_t size)
+{
+    return tu_shared("vgg/vgg19_conv1_1-conv3_4.npz", weights, size) &&
+           tu_shared("images/content_tubingen.jpg", content, size) &&
+           tu_shared("images/style_starry_night.jpg", style, size);
+}
+
 const char *tu_tmpdir(const char *tag, char *buf, size_t size)
 {
     const char *root = getenv("NST_TEST_TMP");

@@ -26,6 +26,12 @@ void tu_fill(tu_rng *r, float *a, size_t n, double lo, double hi);
  * missing. */
 const char *tu_shared(const char *rel, char *buf, size_t size);
 
+/* The shared files of the end-to-end runs: the VGG weights, Tübingen and
+ * The Starry Night, each written to its buffer of size bytes; 0 if any is
+ * missing. */
+int tu_shared_transfer(char *weights, char *content, char *style,
+                       size_t size);
+
 /* A fresh empty folder under $NST_TEST_TMP (or /tmp) named after tag;
  * returns its path in buf. */
 const char *tu_tmpdir(const char *tag, char *buf, size_t size);
