@@ -21,9 +21,9 @@
  * a marker ends the scan data early, and its bit count then goes negative:
  * `code_buffer |= b << (24 - code_bits)` shifts by 32 or more. That is
  * undefined, but only ever of b = 0 (the reader stops fetching bytes once
- * it has seen the marker), so the result is 0 on every machine; the missing
- * blocks decode as flat grey. Later stb versions stop at that point
- * instead. The fuzz build (clang) checks every other kind of undefined
+ * it has seen the marker), so the result is 0 on every machine and the
+ * rest of the scan decodes from zero bits. Later stb versions stop at that
+ * point instead. The fuzz build (clang) checks every other kind of undefined
  * behaviour here; this one check is turned off for the header's functions
  * so that a truncated scan is a test input, not a crash. */
 #if defined(__clang__)
