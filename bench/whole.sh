@@ -3,10 +3,14 @@
 #
 # 1. Seconds to a finished picture at 512 px: how long `nst --optimizer
 #    adam` (300 iterations, the article's method) and `nst --optimizer
-#    lbfgs` take to reach the loss of Adam's iterate 300, read from the
-#    `seconds` column of each run's loss log (start-up and weight loading
-#    excluded; the whole process's wall time is printed beside it).
-# 2. Seconds per iteration and peak RSS against size, untiled and tiled
+#    lbfgs` take at that one size (--start-size 0) to reach the loss of
+#    Adam's iterate 300, read from the `seconds` column of each run's loss
+#    log (start-up and weight loading excluded; the whole process's wall
+#    time is printed beside it); then the whole process time of the
+#    default run (coarse to fine), which paints a different picture and
+#    so has no loss target.
+# 2. Seconds per iteration and peak RSS against size (one level each,
+#    --start-size 0), untiled and tiled
 #    (`--max-memory 2048`, and `--tile 512` tiles; the untiled rows then
 #    pass the machine's memory as --max-memory), the per-iteration time
 #    being the median of the differences of the log's `seconds` column.
@@ -117,8 +121,11 @@ if [ "${SKIP_TIME_TO_LOSS:-0}" != 1 ]; then
         "wall)"
     r=1
     while [ "$r" -le "$runs" ]; do
-        run "adam$r" --size "$loss_size" --optimizer adam --iters 300
-        run "lbfgs$r" --size "$loss_size" --optimizer lbfgs --iters 100
+        run "adam$r" --size "$loss_size" --start-size 0 --optimizer adam \
+            --iters 300
+        run "lbfgs$r" --size "$loss_size" --start-size 0 --optimizer lbfgs \
+            --iters 100
+        run "default$r" --size "$loss_size"
         r=$((r + 1))
     done
     # Every Adam run is the same bytes, so any run's row 300 is the target.
@@ -135,6 +142,16 @@ if [ "${SKIP_TIME_TO_LOSS:-0}" != 1 ]; then
         printf '  %-6s target %s: %s s (process %s s)\n' "$opt" "$target" \
             "$reached" "$(median <"$tmp/$opt.walls")"
     done
+    r=1
+    : >"$tmp/default.walls"
+    while [ "$r" -le "$runs" ]; do
+        cat "$tmp/default$r.wall" >>"$tmp/default.walls"
+        r=$((r + 1))
+    done
+    printf '  default (coarse to fine): final loss %s at %s px, process %s s\n' \
+        "$(awk -F, 'END { print $2 }' "$tmp/default1.csv")" \
+        "$(awk -F, 'END { print $7 }' "$tmp/default1.csv")" \
+        "$(median <"$tmp/default.walls")"
 fi
 
 echo
@@ -159,7 +176,8 @@ for size in "$@"; do
             tile-512) extra="--tile 512" ;;
             esac
             # shellcheck disable=SC2086
-            run "$c-$size-$r" --size "$size" --iters "$iters" $extra
+            run "$c-$size-$r" --size "$size" --start-size 0 \
+                --iters "$iters" $extra
         done
         r=$((r + 1))
     done
