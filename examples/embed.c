@@ -74,11 +74,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: no VGG weights found\n", argv[0]);
         return 1;
     }
-    nst_error err;
+    nst_error err = {0}; /* each failed call leaves its reason here */
     nst_model *m =
         nst_model_load(weights, NULL, NULL, NST_POOL_AVG, NULL, &err);
     if (!m) {
         fprintf(stderr, "%s: %s\n", argv[0], err.reason);
+        nst_error_clear(&err);
         return 1;
     }
     nst_rgb8 content = {0}, style = {0}, out = {0};
@@ -127,5 +128,6 @@ end:
     stbi_image_free(content.pixels);
     stbi_image_free(style.pixels);
     nst_model_free(m);
+    nst_error_clear(&err);
     return rc;
 }

@@ -18,10 +18,10 @@ struct nst_model {
     nst_network net;
 };
 
-/* Copies this thread's failure reason into err; the status to return. */
+/* Moves this thread's failure reason into err; the status to return. */
 static nst_status failed(nst_error *err)
 {
-    nst_failure_take(err ? err->reason : NULL, err ? sizeof err->reason : 0);
+    nst_failure_take(err);
     return NST_FAILED;
 }
 
@@ -53,6 +53,7 @@ nst_model *nst_model_load(const char *weights, const char *content_layers,
                           const char *style_layers, nst_pool pool,
                           const char *kernels, nst_error *err)
 {
+    nst_error_clear(err);
     nst_options d;
     nst_options_default(&d);
     const nst_kernels *k = kernels_named(kernels);
@@ -204,6 +205,7 @@ nst_status nst_transfer_rgb8(const nst_model *m, const nst_options *o,
                              const nst_request *rq, nst_rgb8 *result,
                              nst_error *err)
 {
+    nst_error_clear(err);
     if (result)
         *result = (nst_rgb8){0};
     if (!m || !o || !rq || !result) {
@@ -234,6 +236,7 @@ nst_status nst_transfer_rgb8(const nst_model *m, const nst_options *o,
 
 int nst_run(const nst_options *o, const char *kernels, nst_error *err)
 {
+    nst_error_clear(err);
     const nst_kernels *k = kernels_named(kernels);
     if (!k)
         return failed(err);

@@ -11,6 +11,10 @@
 static _Thread_local char *reason;
 static _Thread_local int reason_lost; /* no memory to format the last one */
 
+/* The reason without memory to format one; what a caller's nst_error then
+ * holds (not malloc'd: nst_error_clear leaves it). */
+static char no_memory[] = "out of memory for the error message";
+
 int nst_fail(const char *fmt, ...)
 {
     va_list ap, again;
@@ -30,16 +34,29 @@ int nst_fail(const char *fmt, ...)
 
 const char *nst_failure_reason(void)
 {
-    return reason        ? reason
-           : reason_lost ? "out of memory for the error message"
-                         : "";
+    return reason ? reason : reason_lost ? no_memory : "";
 }
 
-void nst_failure_take(char *buf, size_t size)
+void nst_error_clear(nst_error *err)
 {
-    if (buf)
-        snprintf(buf, size, "%s", nst_failure_reason());
-    free(reason);
+    if (!err)
+        return;
+    if (err->reason != no_memory)
+        free(err->reason);
+    err->reason = NULL;
+}
+
+void nst_failure_take(nst_error *err)
+{
+    char *s = reason;
+    if (!s && !reason_lost) /* a failure that set no reason */
+        s = calloc(1, 1);
     reason = NULL;
     reason_lost = 0;
+    if (!err) {
+        free(s);
+        return;
+    }
+    nst_error_clear(err);
+    err->reason = s ? s : no_memory;
 }

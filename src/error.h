@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+#include "nst.h"
+
 /* Sets the reason (printf-style) and returns -1, so callers can write
  * `return nst_fail("%s: truncated", path);`. The arguments may include
  * nst_failure_reason() itself, to add context to a callee's reason. */
@@ -15,10 +17,11 @@ int nst_fail(const char *fmt, ...)
 #endif
     ;
 
-/* Copies this thread's reason into buf (size bytes, truncated to fit;
- * NULL: nowhere) and releases it, so a thread that ends after a failed
- * library call holds no memory. */
-void nst_failure_take(char *buf, size_t size);
+/* Moves this thread's reason, whole, into err (freeing the one err held;
+ * err NULL: the reason is dropped), so a thread that ends after a failed
+ * library call holds no memory. err->reason is then never NULL: without
+ * memory for the message it is a fixed text nst_error_clear knows. */
+void nst_failure_take(nst_error *err);
 
 /* The last reason set on this thread ("" if none), whole however long it
  * is. Valid until the next nst_fail on this thread. */

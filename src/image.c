@@ -78,39 +78,68 @@ unsigned char *nst_image_to_rgb8(const nst_image *img)
 #define MAX_FILE_BYTES \
     ((uint64_t)4 * NST_IMAGE_MAX_SIDE * NST_IMAGE_MAX_SIDE + (1u << 20))
 
-int nst_image_load(const char *path, nst_image *img)
+int nst_image_file_read(const char *path, nst_image_file *f)
 {
-    int w, h, dw, dh, comp, rc = -1;
-    unsigned char *rgb = NULL;
-    size_t n;
+    *f = (nst_image_file){0};
+    f->bytes = nst_input_read_all(path, MAX_FILE_BYTES, &f->n);
+    if (!f->bytes)
+        return -1;
+    if (nst_image_check(path, f->bytes, f->n, &f->w, &f->h) != 0) {
+        nst_image_file_free(f);
+        return -1;
+    }
+    return 0;
+}
 
+void nst_image_file_free(nst_image_file *f)
+{
+    free(f->bytes);
+    *f = (nst_image_file){0};
+}
+
+int nst_image_file_decode(const char *path, nst_image_file *f,
+                          nst_image *img)
+{
+    int dw, dh, comp, rc = -1;
     img->w = img->h = 0;
     img->data = NULL;
-    unsigned char *file = nst_input_read_all(path, MAX_FILE_BYTES, &n);
-    if (!file)
-        return -1;
-    if (nst_image_check(path, file, n, &w, &h) != 0)
-        goto out;
-    rgb = stbi_load_from_memory(file, (int)n, &dw, &dh, &comp, 3);
+    unsigned char *rgb =
+        stbi_load_from_memory(f->bytes, (int)f->n, &dw, &dh, &comp, 3);
     if (!rgb) {
         nst_fail("%s: cannot decode: %s", path, stbi_failure_reason());
         goto out;
     }
-    if (dw != w || dh != h) {
+    if (dw != f->w || dh != f->h) {
         nst_fail("%s: decoded as %dx%d, not the %dx%d of its header", path,
-                 dw, dh, w, h);
+                 dw, dh, f->w, f->h);
         goto out;
     }
-    if (nst_image_alloc(img, w, h) != 0) {
-        nst_fail("%s: out of memory for %dx%d pixels", path, w, h);
+    if (nst_image_alloc(img, dw, dh) != 0) {
+        nst_fail("%s: out of memory for %dx%d pixels", path, dw, dh);
         goto out;
     }
     nst_image_from_rgb8(img, rgb);
     rc = 0;
 out:
     stbi_image_free(rgb);
-    free(file);
+    nst_image_file_free(f);
     return rc;
+}
+
+int nst_image_load(const char *path, nst_image *img)
+{
+    nst_image_file f;
+    img->w = img->h = 0;
+    img->data = NULL;
+    if (nst_image_file_read(path, &f) != 0)
+        return -1;
+    return nst_image_file_decode(path, &f, img);
+}
+
+uint64_t nst_image_bytes(const nst_image *img)
+{
+    return (uint64_t)3 * (uint64_t)img->w * (uint64_t)img->h *
+           sizeof *img->data;
 }
 
 /* Catmull-Rom resampling (src/resample.c), then every value rounded to

@@ -2,6 +2,9 @@
 #ifndef NST_IMAGE_H
 #define NST_IMAGE_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 /* An RGB image, planar (channel-major): data[c*h*w + y*w + x] for c = R, G,
  * B, values in [0, 255] as float. */
 typedef struct nst_image {
@@ -16,8 +19,32 @@ typedef struct nst_image {
  * to RGB. The file must be a regular file; its structure is checked
  * (image_check.h) before stb_image decodes it. -1 with a failure reason
  * naming the file (missing, not a regular file, unreadable, corrupt,
- * truncated, absurd size). */
+ * truncated, absurd size). nst_image_file_read then
+ * nst_image_file_decode. */
 int nst_image_load(const char *path, nst_image *img);
+
+/* An image file read and its structure checked, not yet decoded: its size
+ * is known before anything is spent on its pixels. */
+typedef struct nst_image_file {
+    unsigned char *bytes;
+    size_t n;
+    int w, h; /* as its header declares them */
+} nst_image_file;
+
+/* Reads path (a regular file) whole and checks its structure: f then
+ * holds its bytes and size. -1 with a failure reason naming the file (f
+ * then holds nothing). */
+int nst_image_file_read(const char *path, nst_image_file *f);
+
+/* Decodes f, read from path, to RGB and frees f's bytes (also on
+ * failure). -1 with a failure reason naming path. */
+int nst_image_file_decode(const char *path, nst_image_file *f,
+                          nst_image *img);
+
+void nst_image_file_free(nst_image_file *f);
+
+/* The bytes of img's pixels. */
+uint64_t nst_image_bytes(const nst_image *img);
 
 /* img (allocated, w x h) = rgb, interleaved 8-bit RGB of the same size. */
 void nst_image_from_rgb8(nst_image *img, const unsigned char *rgb);

@@ -61,11 +61,10 @@ int main(int argc, char **argv)
                         "NST_WEIGHTS, or run vgg/fetch_vgg16.sh\n");
         return 1;
     }
-    nst_error err;
+    nst_error err = {0};
     const int rc = nst_run(o, kernels, &err);
-    if (rc < 0) {
+    if (rc < 0)
         fprintf(stderr, "nst: %s\n", err.reason);
-        return 1;
-    }
-    return rc;
+    nst_error_clear(&err);
+    return rc < 0 ? 1 : rc;
 }

@@ -9,11 +9,12 @@
 #endif
 
 #include "error.h"
+#include "image.h"
 
 #define MIB ((size_t)1 << 20)
 
-/* The program itself: code, libraries, thread stacks, the decoding of the
- * input files and the encoding of the result (measured:
+/* The program itself: code, libraries, thread stacks, the decoding of
+ * input files of common sizes and the encoding of the result (measured:
  * docs/benchmarks.md). */
 #define PROGRAM_BYTES (96 * MIB)
 
@@ -21,6 +22,14 @@
  * (simd/avx2/conv3x3.c, V_FLOATS plus its outputs) or the Gram slices
  * (simd/gram_driver.c, SLICE_FLOATS), whichever is larger, with room. */
 #define WORKSPACE_BYTES_PER_THREAD (4 * MIB)
+
+/* stb_image's working memory while it decodes, at most this many bytes a
+ * pixel besides the file: a 16-bit RGBA PNG holds its inflated rows and
+ * the decoded image at once (8 bytes a pixel each), a progressive JPEG of
+ * 4 components a byte and a 2-byte coefficient per sample and 3 bytes of
+ * output (15), a BMP or TGA its 4-byte pixels and their 3-byte
+ * conversion (7). */
+#define DECODE_BYTES_PER_PIXEL 16
 
 /* Tile sides tried, largest first, when the whole image does not fit. */
 static const int tile_sides[] = {2048, 1024, 768, 512, 384, 256, 192, 128, 96,
@@ -49,14 +58,21 @@ static size_t weight_bytes(const nst_vgg *net)
     return n * sizeof(float);
 }
 
-/* The images as floats: the content (the generated image takes its place)
- * and the styles, which live until the objective is made. */
+/* bytes as a size_t, SIZE_MAX when it does not fit (32-bit size_t). */
+static size_t saturate(uint64_t bytes)
+{
+    return bytes < SIZE_MAX ? (size_t)bytes : SIZE_MAX;
+}
+
+/* The caller's pictures as given, and the images as floats: the content
+ * (the generated image takes its place) and the styles, which live until
+ * the objective is made. */
 static size_t picture_bytes(const nst_memory_job *job)
 {
-    size_t n = (size_t)3 * job->h * job->w;
+    uint64_t n = (uint64_t)3 * job->h * job->w;
     for (int s = 0; s < job->n_styles; s++)
-        n += (size_t)3 * job->styles[s].h * job->styles[s].w;
-    return n * sizeof(float);
+        n += (uint64_t)3 * job->styles[s].h * job->styles[s].w;
+    return saturate(job->inputs + n * sizeof(float));
 }
 
 /* Adam: the gradient and two moments per value. L-BFGS: M pairs of
@@ -64,11 +80,12 @@ static size_t picture_bytes(const nst_memory_job *job)
  * gradient and the direction, a double and a byte per value. */
 static size_t optimiser_bytes(const nst_memory_job *job)
 {
-    const size_t n = (size_t)3 * job->h * job->w;
+    const uint64_t n = (uint64_t)3 * job->h * job->w;
     if (job->optimizer == NST_OPTIMIZER_ADAM)
-        return 3 * n * sizeof(float);
-    return n * ((size_t)(2 * job->lbfgs_history + 8) * sizeof(float) +
-                sizeof(double) + 1);
+        return saturate(3 * n * sizeof(float));
+    return saturate(n * ((uint64_t)(2 * job->lbfgs_history + 8) *
+                             sizeof(float) +
+                         sizeof(double) + 1));
 }
 
 static void plan_with(const nst_memory_job *job, int tile, nst_memory_plan *p)
@@ -87,26 +104,42 @@ static void plan_with(const nst_memory_job *job, int tile, nst_memory_plan *p)
     p->program = PROGRAM_BYTES;
     p->total = p->objective == SIZE_MAX
                    ? SIZE_MAX
-                   : p->weights + p->pictures + p->optimiser + p->objective +
-                         p->workspace + p->program;
+                   : saturate((uint64_t)p->weights + p->pictures +
+                              p->optimiser + p->objective + p->workspace +
+                              p->program);
 }
 
-static int mib_up(size_t bytes)
+static int mib_up(uint64_t bytes)
 {
     return (int)((bytes + MIB - 1) / MIB);
+}
+
+/* budget_mib in bytes; where size_t has 32 bits, 4096 MiB is more than it
+ * counts. */
+static size_t budget_bytes(int budget_mib)
+{
+    return saturate((uint64_t)budget_mib * MIB);
+}
+
+/* -1 with a failure reason when the weights and the program alone exceed
+ * the budget. */
+static int weights_fit(const nst_vgg *net, int budget_mib)
+{
+    const uint64_t need = (uint64_t)weight_bytes(net) + PROGRAM_BYTES;
+    if (need > budget_bytes(budget_mib))
+        return nst_fail("the network's weights alone need %d MiB, more than "
+                        "--max-memory %d",
+                        mib_up(need), budget_mib);
+    return 0;
 }
 
 int nst_memory_plan_make(const nst_memory_job *job, int budget_mib,
                          int forced_tile, nst_memory_plan *p)
 {
-    /* Where size_t has 32 bits, 4096 MiB is more than it counts. */
-    const double want = (double)budget_mib * (double)MIB;
-    const size_t budget = want < (double)SIZE_MAX ? (size_t)want : SIZE_MAX;
+    const size_t budget = budget_bytes(budget_mib);
     plan_with(job, 0, p);
-    if (p->weights + p->program > budget)
-        return nst_fail("the network's weights alone need %d MiB, more than "
-                        "--max-memory %d",
-                        mib_up(p->weights + p->program), budget_mib);
+    if (weights_fit(job->net, budget_mib) != 0)
+        return -1;
     if (forced_tile > 0) {
         plan_with(job, forced_tile, p);
         if (p->total <= budget)
@@ -129,14 +162,20 @@ int nst_memory_plan_make(const nst_memory_job *job, int budget_mib,
                     job->w, job->h, mib_up(p->total), p->tile, budget_mib);
 }
 
+/* The run's --max-memory in MiB. */
+static int run_budget_mib(const nst_options *o)
+{
+    return o->max_memory ? o->max_memory : nst_memory_default_mib();
+}
+
 int nst_memory_plan_run(const nst_options *o, const nst_vgg *net,
                         const nst_objective_spec *spec, int h, int w,
                         const nst_style_target *styles, int n_styles,
-                        int *tile)
+                        uint64_t inputs, int *tile)
 {
     const nst_memory_job job = {net, spec, h, w, styles, n_styles,
-                                o->optimizer, o->lbfgs_history};
-    const int budget = o->max_memory ? o->max_memory : nst_memory_default_mib();
+                                o->optimizer, o->lbfgs_history, inputs};
+    const int budget = run_budget_mib(o);
     nst_memory_plan p;
     if (nst_memory_plan_make(&job, budget, o->tile, &p) != 0)
         return -1;
@@ -149,4 +188,45 @@ int nst_memory_plan_run(const nst_options *o, const nst_vgg *net,
                 mib_up(p.total), budget, how);
     }
     return 0;
+}
+
+uint64_t nst_memory_decode_bytes(int w, int h, uint64_t file_bytes,
+                                 int longest)
+{
+    /* Every allocation of a load is counted as if none were given back:
+     * the allocator may keep what stb_image freed (measured: a 16-bit RGBA
+     * PNG's load peaks at 21 bytes a pixel, where no more than 16 are ever
+     * in use at once). The file, and stb_image's peak (which holds a copy
+     * of a PNG's compressed stream, at most the file); the float picture;
+     * sized (nst_image_fit), the sized picture and, unless the size is
+     * kept (a copy), resample.c's intermediate image, at most the larger
+     * of w x fh and fw x h. */
+    const uint64_t px = (uint64_t)w * (uint64_t)h;
+    const uint64_t decode =
+        2 * file_bytes + (DECODE_BYTES_PER_PIXEL + 3 * sizeof(float)) * px;
+    if (longest <= 0)
+        return decode;
+    int fw, fh;
+    nst_image_fit_size(w, h, longest, &fw, &fh);
+    const uint64_t wide = (uint64_t)w * (uint64_t)fh,
+                   tall = (uint64_t)fw * (uint64_t)h,
+                   mid = fw == w && fh == h ? 0 : wide > tall ? wide : tall;
+    return decode + 3 * sizeof(float) * ((uint64_t)fw * (uint64_t)fh + mid);
+}
+
+int nst_memory_plan_decode(const nst_options *o, const nst_vgg *net,
+                           const char *path, int w, int h,
+                           uint64_t file_bytes, int longest, uint64_t held)
+{
+    const int budget = run_budget_mib(o);
+    if (weights_fit(net, budget) != 0)
+        return -1;
+    const uint64_t need = (uint64_t)weight_bytes(net) + PROGRAM_BYTES + held +
+                          nst_memory_decode_bytes(w, h, file_bytes, longest);
+    if (need <= budget_bytes(budget))
+        return 0;
+    return nst_fail("%s: its %dx%d pixels need %d MiB to decode beside the "
+                    "weights%s, more than --max-memory %d",
+                    path, w, h, mib_up(need),
+                    held ? " and the pictures loaded before it" : "", budget);
 }

@@ -9,13 +9,15 @@
 #define NST_MEMORY_PLAN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "nst.h"
 #include "objective.h"
 
 /* What the plan is made for: the objective's network, spec, size and
  * styles (images may be NULL: only sizes, weights and masks' presence are
- * read) and the optimiser. */
+ * read), the optimiser, and the bytes of the caller's pictures that stay
+ * alive through the run (the transfer's inputs as given). */
 typedef struct nst_memory_job {
     const nst_vgg *net;
     const nst_objective_spec *spec;
@@ -24,6 +26,7 @@ typedef struct nst_memory_job {
     int n_styles;
     nst_optimizer optimizer;
     int lbfgs_history;
+    uint64_t inputs;
 } nst_memory_job;
 
 typedef struct nst_memory_plan {
@@ -44,11 +47,28 @@ int nst_memory_plan_make(const nst_memory_job *job, int budget_mib,
                          int forced_tile, nst_memory_plan *p);
 
 /* The plan for a run with options o (--max-memory, --tile,
- * the optimiser), written as one line to stderr unless --quiet; its tile
- * size in *tile. -1 with a failure reason when the run cannot fit. */
+ * the optimiser) holding inputs bytes of given pictures, written as one
+ * line to stderr unless --quiet; its tile size in *tile. -1 with a failure
+ * reason when the run cannot fit. */
 int nst_memory_plan_run(const nst_options *o, const nst_vgg *net,
                         const nst_objective_spec *spec, int h, int w,
                         const nst_style_target *styles, int n_styles,
-                        int *tile);
+                        uint64_t inputs, int *tile);
+
+/* The most memory loading an image file can hold, freed memory the
+ * allocator keeps included: a w x h image in a file of file_bytes, decoded
+ * (image.c) and, when longest > 0, sized so its longer side is longest
+ * (nst_image_fit). */
+uint64_t nst_memory_decode_bytes(int w, int h, uint64_t file_bytes,
+                                 int longest);
+
+/* Whether loading that image (path) fits the budget of a run with options
+ * o beside net's weights, the program and `held` bytes of pictures the
+ * run already holds: checked from the file's header, before it is
+ * decoded. -1 with a one-line failure reason naming path, its size and
+ * the MiB it needs against --max-memory. */
+int nst_memory_plan_decode(const nst_options *o, const nst_vgg *net,
+                           const char *path, int w, int h,
+                           uint64_t file_bytes, int longest, uint64_t held);
 
 #endif

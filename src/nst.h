@@ -3,7 +3,7 @@
  * A program includes <nst/nst.h> and links with `pkg-config --libs nst`.
  * Everything it needs is declared here:
  *
- *   nst_error err;
+ *   nst_error err = {0};
  *   nst_model *m = nst_model_load("vgg16.npz", NULL, NULL, NST_POOL_AVG,
  *                                 NULL, &err);
  *   nst_options o;
@@ -17,11 +17,12 @@
  *   ... use out.pixels ...
  *   nst_rgb8_free(&out);
  *   nst_model_free(m);
+ *   nst_error_clear(&err);
  *
  * Failures: a function that fails returns NULL or a negative status and
- * writes a one-line reason, naming the input and the problem, into the
- * nst_error the caller passed (which may be NULL). Nothing is kept between
- * calls: two threads never see each other's reasons.
+ * puts a one-line reason, naming the input and the problem, whole however
+ * long, into the nst_error the caller passed (which may be NULL). Nothing
+ * is kept between calls: two threads never see each other's reasons.
  *
  * Threads: a model is only read by transfers, so any number of threads may
  * run transfers on one model at once. Each transfer uses the calling
@@ -129,10 +130,17 @@ void nst_options_default(nst_options *o);
 /* "adam" or "lbfgs", as --optimizer takes it. */
 const char *nst_optimizer_name(nst_optimizer opt);
 
-/* Why a call failed: one line, naming the input and the problem. */
+/* Why a call failed: one line, naming the input and the problem, whole
+ * (NULL: no failure). Start with nst_error err = {0}. Every call that takes
+ * an nst_error first frees the reason it holds and sets NULL, then, if it
+ * fails, gives it a new one (never NULL): after any call, err.reason says
+ * why that call failed or is NULL. Free the last with nst_error_clear. */
 typedef struct nst_error {
-    char reason[4096];
+    char *reason;
 } nst_error;
+
+/* Frees err's reason and sets it NULL (err NULL: nothing). */
+void nst_error_clear(nst_error *err);
 
 /* What a run returns. */
 typedef enum nst_status {
@@ -158,7 +166,8 @@ typedef struct nst_model nst_model;
 /* Loads the network from weights (an .npz file) up to the deepest layer
  * content_layers and style_layers name ("name[:weight],..."; NULL: the
  * defaults), with the given pool and kernels ("scalar", "avx2", "neon";
- * NULL: nst_kernels_default()). NULL on failure. */
+ * NULL: nst_kernels_default()). NULL on failure, with err's previous
+ * reason freed and replaced by this one's (nst_error). */
 nst_model *nst_model_load(const char *weights, const char *content_layers,
                           const char *style_layers, nst_pool pool,
                           const char *kernels, nst_error *err);
@@ -203,7 +212,8 @@ typedef struct nst_request {
 /* Runs the transfer o describes with m's network on the request's
  * pictures. result receives the picture (the content's aspect ratio,
  * longest side o->size), to be freed with nst_rgb8_free; it is empty on
- * failure. NST_OK, NST_CANCELLED or NST_FAILED. */
+ * failure. NST_OK, NST_CANCELLED or NST_FAILED (err's previous reason
+ * freed and, on NST_FAILED, replaced by this one's: nst_error). */
 nst_status nst_transfer_rgb8(const nst_model *m, const nst_options *o,
                              const nst_request *rq, nst_rgb8 *result,
                              nst_error *err);
@@ -217,7 +227,9 @@ nst_status nst_transfer_rgb8(const nst_model *m, const nst_options *o,
  * reason (nothing partial is left behind; a batch whose pairs ran but some
  * failed also returns -1, each failure reported on standard error as it
  * happened); or 128 + SIGINT when SIGINT stopped an optimisation and the
- * image so far was saved as the result (said on standard error). */
+ * image so far was saved as the result (said on standard error). err's
+ * previous reason is freed and, on -1, replaced by this one's
+ * (nst_error). */
 int nst_run(const nst_options *o, const char *kernels, nst_error *err);
 
 /* Where the weights are: given if not NULL, else $NST_WEIGHTS, else the

@@ -16,10 +16,24 @@ static void shift_by_mean(float *x, int w, int h, float sign)
 
 int nst_pixels_load_picture(const char *path, int longest, nst_image *img)
 {
+    nst_image_file f;
+    *img = (nst_image){0};
+    if (nst_image_file_read(path, &f) != 0)
+        return -1;
+    return nst_pixels_decode_picture(path, &f, longest, img);
+}
+
+int nst_pixels_decode_picture(const char *path, nst_image_file *f,
+                              int longest, nst_image *img)
+{
     nst_image raw;
     *img = (nst_image){0};
-    if (nst_image_load(path, &raw) != 0)
+    if (nst_image_file_decode(path, f, &raw) != 0)
         return -1;
+    if (longest <= 0) {
+        *img = raw;
+        return 0;
+    }
     int rc = nst_image_fit(&raw, longest, img);
     nst_image_free(&raw);
     return rc;

@@ -10,10 +10,15 @@
 #include "image.h"
 #include "nst.h"
 
-/* Loads path and resizes it so its longer side is `longest`; values in
- * [0, 255] (no mean subtracted). -1 with a failure reason naming the
- * file. */
+/* Loads path and resizes it so its longer side is `longest` (0: as it
+ * is); values in [0, 255] (no mean subtracted). -1 with a failure reason
+ * naming the file. */
 int nst_pixels_load_picture(const char *path, int longest, nst_image *img);
+
+/* The same from f, path's file already read (nst_image_file_read), whose
+ * bytes it frees. */
+int nst_pixels_decode_picture(const char *path, nst_image_file *f,
+                              int longest, nst_image *img);
 
 /* The images of a transfer as the objective takes them (mean subtracted),
  * and what results are coloured with. */

@@ -12,6 +12,7 @@
 #include "batch.h"
 #include "error.h"
 #include "interrupt.h"
+#include "memory_plan.h"
 #include "network.h"
 #include "optimise.h"
 #include "output_guard.h"
@@ -41,12 +42,34 @@ static int load_network(nst_network *net, const nst_options *o,
                             o->style_layers, o->pool, k);
 }
 
+/* Every input picture of a run is loaded here: path is read and its
+ * header checked, then decoded only if that fits the run's memory beside
+ * the weights and the `held` bytes of pictures already loaded
+ * (nst_memory_plan_decode), and sized so its longer side is longest (0:
+ * kept as it is). -1 with a failure reason naming the file. */
+static int load_picture(const nst_options *o, const nst_network *net,
+                        const char *path, int longest, uint64_t held,
+                        nst_image *img)
+{
+    *img = (nst_image){0};
+    nst_image_file f;
+    if (nst_image_file_read(path, &f) != 0)
+        return -1;
+    if (nst_memory_plan_decode(o, &net->vgg, path, f.w, f.h, f.n, longest,
+                               held) != 0) {
+        nst_image_file_free(&f);
+        return -1;
+    }
+    return nst_pixels_decode_picture(path, &f, longest, img);
+}
+
 /* An input image as the run uses it: loaded, sized, and big enough for
  * the network. */
-static int load_image(const nst_network *net, const char *path,
-                      const char *role, int longest, nst_image *img)
+static int load_image(const nst_options *o, const nst_network *net,
+                      const char *path, const char *role, int longest,
+                      uint64_t held, nst_image *img)
 {
-    if (nst_pixels_load_picture(path, longest, img) != 0)
+    if (load_picture(o, net, path, longest, held, img) != 0)
         return -1;
     if (nst_transfer_fits(net, path, role, img) != 0) {
         nst_image_free(img);
@@ -55,11 +78,12 @@ static int load_image(const nst_network *net, const char *path,
     return 0;
 }
 
-/* --init FILE as loaded (empty without it). */
-static int load_init(const nst_options *o, nst_image *init)
+/* --init FILE as loaded (empty without it), the first picture loaded. */
+static int load_init(const nst_options *o, const nst_network *net,
+                     nst_image *init)
 {
     *init = (nst_image){0};
-    return o->init_file ? nst_image_load(o->init_file, init) : 0;
+    return o->init_file ? load_picture(o, net, o->init_file, 0, 0, init) : 0;
 }
 
 /* --init FILE, an input no output may replace. */
@@ -88,9 +112,12 @@ static void job_pictures_free(job_pictures *p)
     }
 }
 
-/* -1 with a failure reason naming the file (p then holds nothing). */
-static int job_pictures_load(const nst_options *o, const pair_job *job,
-                             const nst_image *init, job_pictures *p)
+/* -1 with a failure reason naming the file (p then holds nothing). Each
+ * picture is checked against the memory beside init and the pictures
+ * loaded before it. */
+static int job_pictures_load(const nst_options *o, const nst_network *net,
+                             const pair_job *job, const nst_image *init,
+                             job_pictures *p)
 {
     *p = (job_pictures){0};
     int sides[NST_MAX_STYLES];
@@ -104,20 +131,22 @@ static int job_pictures_load(const nst_options *o, const pair_job *job,
     nst_scales sc;
     nst_transfer_levels(o, &sc);
     const int original = sc.n > 1;
-    int rc = original ? nst_image_load(job->content, &p->content)
-                      : nst_pixels_load_picture(job->content, o->size,
-                                                &p->content);
+    uint64_t held = nst_image_bytes(init);
+    int rc = load_picture(o, net, job->content, original ? 0 : o->size, held,
+                          &p->content);
     for (int i = 0; rc == 0 && i < job->n_styles; i++) {
+        held += nst_image_bytes(i ? &p->style[i - 1] : &p->content);
         p->in.style[i] = &p->style[i];
         p->in.style_name[i] = job->styles[i];
-        rc = original ? nst_image_load(job->styles[i], &p->style[i])
-                      : nst_pixels_load_picture(job->styles[i], sides[i],
-                                                &p->style[i]);
+        rc = load_picture(o, net, job->styles[i], original ? 0 : sides[i],
+                          held, &p->style[i]);
     }
     for (int i = 0; rc == 0 && o->n_masks && i < job->n_styles; i++) {
+        held += nst_image_bytes(i ? &p->mask[i - 1]
+                                  : &p->style[job->n_styles - 1]);
         p->in.mask[i] = &p->mask[i];
         p->in.mask_name[i] = o->style_masks[i];
-        rc = nst_image_load(o->style_masks[i], &p->mask[i]);
+        rc = load_picture(o, net, o->style_masks[i], 0, held, &p->mask[i]);
     }
     if (rc != 0)
         job_pictures_free(p);
@@ -195,7 +224,7 @@ static int transfer(const nst_options *o, const nst_network *net,
                     const pair_job *job, const nst_image *init)
 {
     job_pictures pics;
-    if (job_pictures_load(o, job, init, &pics) != 0)
+    if (job_pictures_load(o, net, job, init, &pics) != 0)
         return -1;
     nst_run_log log;
     nst_image result = {0};
@@ -321,10 +350,10 @@ int nst_run_single(const nst_options *o, const nst_kernels *k)
         return -1;
     nst_image init;
     nst_network net;
-    if (load_init(o, &init) != 0)
+    if (load_network(&net, o, k) != 0)
         return -1;
-    if (load_network(&net, o, k) != 0) {
-        nst_image_free(&init);
+    if (load_init(o, &net, &init) != 0) {
+        nst_network_free(&net);
         return -1;
     }
     rc = transfer(o, &net, &job, &init) < 0 ? -1 : interrupted_status();
@@ -425,14 +454,16 @@ static void free_reasons(char **why, int n)
 }
 
 /* Why each image cannot be used (NULL: it can), found by loading and
- * sizing it as a run would. NULL on out-of-memory. */
-static char **check_images(const nst_network *net, char *const *paths, int n,
+ * sizing it as a run would, beside init. NULL on out-of-memory. */
+static char **check_images(const nst_options *o, const nst_network *net,
+                           const nst_image *init, char *const *paths, int n,
                            const char *role, int longest)
 {
     char **why = calloc((size_t)n, sizeof *why);
     for (int i = 0; why && i < n; i++) {
         nst_image img;
-        if (load_image(net, paths[i], role, longest, &img) == 0)
+        if (load_image(o, net, paths[i], role, longest, nst_image_bytes(init),
+                       &img) == 0)
             nst_image_free(&img);
         else if (!(why[i] = strdup(nst_failure_reason()))) {
             free_reasons(why, i);
@@ -568,16 +599,19 @@ int nst_run_batch(const nst_options *o, const nst_kernels *k)
     nst_image init = {0};
     nst_network net;
     if (nst_transfer_style_side(o, 0, o->data_dir, &side) != 0 ||
-        guard_batch(o, &b) != 0 ||
-        load_init(o, &init) != 0 || load_network(&net, o, k) != 0) {
-        nst_image_free(&init);
+        guard_batch(o, &b) != 0 || load_network(&net, o, k) != 0) {
         nst_batch_free(&b);
         return -1;
     }
-    char **content_why = check_images(&net, b.content, b.n_content,
+    if (load_init(o, &net, &init) != 0) {
+        nst_network_free(&net);
+        nst_batch_free(&b);
+        return -1;
+    }
+    char **content_why = check_images(o, &net, &init, b.content, b.n_content,
                                       "content image", o->size);
-    char **style_why =
-        check_images(&net, b.style, b.n_style, "style image", side);
+    char **style_why = check_images(o, &net, &init, b.style, b.n_style,
+                                    "style image", side);
     if (!content_why || !style_why)
         nst_fail("out of memory checking the images of %s", o->data_dir);
     else {

@@ -118,6 +118,16 @@ static int styles_make(const nst_options *o, const nst_network *net,
     return 0;
 }
 
+/* The bytes of the caller's pictures, alive through the transfer. */
+static uint64_t input_bytes(const nst_transfer_inputs *in)
+{
+    uint64_t n = nst_image_bytes(in->content);
+    for (int i = 0; i < in->n_styles; i++)
+        n += nst_image_bytes(in->style[i]) +
+             (in->mask[i] ? nst_image_bytes(in->mask[i]) : 0);
+    return n + (in->init ? nst_image_bytes(in->init) : 0);
+}
+
 /* The pictures sized for a level whose content's longest side is size,
  * coloured, and the objective on them. NULL with a failure reason (px
  * then empty). */
@@ -155,7 +165,7 @@ static nst_objective *objective_make(const nst_network *net,
     int tile;
     nst_objective *obj =
         nst_memory_plan_run(o, &net->vgg, &spec, h, w, s.target, s.n,
-                            &tile) != 0
+                            input_bytes(in), &tile) != 0
             ? NULL
             : nst_objective_create_tiled(&net->vgg, &spec, tile,
                                          px->content.data, h, w, s.target,

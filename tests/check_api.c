@@ -9,7 +9,7 @@
  * - two transfers on two threads sharing one model give the same bytes as
  *   the two one after the other;
  * - bad arguments fail with a reason naming the problem, in the caller's
- *   nst_error, and two threads' reasons never mix.
+ *   nst_error, whole however long, and two threads' reasons never mix.
  * Pictures are at most 48 pixels and runs a few iterations; with
  * NST_TEST_QUICK (sanitizers, emulators) 32 pixels and fewer
  * iterations. */
@@ -66,7 +66,7 @@ static int find_data(void)
     }
     side = quick() ? 32 : 48;
     iters = quick() ? 2 : 4;
-    nst_error err;
+    nst_error err = {0};
     model = nst_model_load(weights, NULL, NULL, NST_POOL_AVG, NULL, &err);
     if (!model) {
         fprintf(stderr, "api: %s\n", err.reason);
@@ -137,7 +137,7 @@ START_TEST(api_gives_the_bytes_of_the_program)
     configuration(_i, &o, &rq, styles, masks, args, sizeof args, out);
     ck_assert_msg(tu_nst(args, err, sizeof err) == 0, "nst: %s", err);
     ck_assert_msg(decode(out, &want) == 0, "%s", nst_failure_reason());
-    nst_error e;
+    nst_error e = {0};
     ck_assert_msg(nst_transfer_rgb8(model, &o, &rq, &got, &e) == NST_OK,
                   "%s", e.reason);
     assert_same_pictures(&got, &want);
@@ -182,7 +182,7 @@ START_TEST(callback_sees_every_iteration_and_cancels)
     nst_request rq = {.content = &content, .styles = styles, .n_styles = 1,
                       .progress = record, .user = &s};
     nst_rgb8 full, cancelled, shorter;
-    nst_error e;
+    nst_error e = {0};
     ck_assert_msg(nst_transfer_rgb8(model, &o, &rq, &full, &e) == NST_OK,
                   "%s", e.reason);
     ck_assert_int_eq(s.n, iters + 1);
@@ -361,13 +361,14 @@ START_TEST(bad_arguments_are_named)
     if (!model)
         return;
     nst_rgb8 out = {1, 1, NULL};
-    nst_error e = {"untouched"};
+    nst_error e = {0};
     ck_assert_msg(broken_run(_i, &out, &e) == NST_FAILED, "%s: accepted",
                   breakages[_i].what);
     ck_assert_msg(strstr(e.reason, breakages[_i].reason) != NULL,
                   "%s: reason '%s' lacks '%s'", breakages[_i].what, e.reason,
                   breakages[_i].reason);
     ck_assert_ptr_null(out.pixels);
+    nst_error_clear(&e);
     ck_assert_int_eq(out.width, 0);
 }
 END_TEST
@@ -376,7 +377,7 @@ START_TEST(bad_models_are_named)
 {
     if (!model)
         return;
-    nst_error e;
+    nst_error e = {0};
     ck_assert_ptr_null(nst_model_load("/nonexistent.npz", NULL, NULL,
                                       NST_POOL_AVG, NULL, &e));
     ck_assert_msg(strstr(e.reason, "/nonexistent.npz"), "%s", e.reason);
@@ -389,6 +390,50 @@ START_TEST(bad_models_are_named)
     /* A NULL error is allowed. */
     ck_assert_ptr_null(nst_model_load(NULL, NULL, NULL, NST_POOL_AVG, NULL,
                                       NULL));
+    nst_error_clear(&e);
+}
+END_TEST
+
+/* A reason longer than a fixed buffer of PATH_MAX (4096) bytes held: a
+ * content path of 5000 characters in folders that do not exist comes back
+ * whole in the reason; the next call that succeeds frees it and leaves
+ * NULL. */
+START_TEST(long_reasons_are_whole)
+{
+    if (!model)
+        return;
+    char dir[4096], out[4200];
+    tu_tmpdir("api_long_reason", dir, sizeof dir);
+    snprintf(out, sizeof out, "%s/out.png", dir);
+    enum { FOLDERS = 25, NAME = 199 };
+    char *path = malloc(strlen(dir) + FOLDERS * (NAME + 1) + 16), *p = path;
+    ck_assert_ptr_nonnull(path);
+    p += sprintf(p, "%s", dir);
+    for (int i = 0; i < FOLDERS; i++) {
+        *p++ = '/';
+        memset(p, 'a' + i, NAME);
+        p += NAME;
+    }
+    strcpy(p, "/content.png");
+    ck_assert_uint_gt(strlen(path), 5000);
+    nst_options o;
+    small_options(&o);
+    o.content = path;
+    o.style = style_path;
+    o.weights = weights;
+    o.out = out;
+    o.quiet = 1;
+    nst_error e = {0};
+    ck_assert_int_eq(nst_run(&o, NULL, &e), -1);
+    ck_assert_ptr_nonnull(e.reason);
+    ck_assert_msg(strstr(e.reason, path) != NULL,
+                  "the reason (%zu bytes) lacks the whole path",
+                  strlen(e.reason));
+    nst_model *m = nst_model_load(weights, NULL, NULL, NST_POOL_AVG, NULL, &e);
+    ck_assert_ptr_nonnull(m);
+    ck_assert_ptr_null(e.reason);
+    nst_model_free(m);
+    free(path);
 }
 END_TEST
 
@@ -405,10 +450,11 @@ static void *fail_repeatedly(void *p)
     pthread_barrier_wait(f->barrier);
     for (int r = 0; r < f->rounds; r++) {
         nst_rgb8 out;
-        nst_error e;
+        nst_error e = {0};
         if (broken_run(f->breakage, &out, &e) != NST_FAILED ||
             !strstr(e.reason, breakages[f->breakage].reason))
             f->wrong++;
+        nst_error_clear(&e);
     }
     return NULL;
 }
@@ -450,6 +496,7 @@ int main(void)
     TCase *bad = tcase_create("bad arguments");
     tcase_add_loop_test(bad, bad_arguments_are_named, 0, N_BREAKAGES);
     tcase_add_test(bad, bad_models_are_named);
+    tcase_add_test(bad, long_reasons_are_whole);
     tcase_add_test(bad, reasons_of_two_threads_do_not_mix);
     suite_add_tcase(s, bad);
     const int rc = tu_run_suite(s);

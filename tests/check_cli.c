@@ -20,6 +20,7 @@
 #include "npz_writer.h"
 #include "nst_runner.h"
 #include "pixels.h"
+#include "png_fixture.h"
 #include "sheet.h"
 #include "testutil.h"
 #include "vgg.h"
@@ -1525,6 +1526,90 @@ START_TEST(keep_last_good_writes_the_last_finite_image)
 }
 END_TEST
 
+/* ---- images checked against the memory plan before decoding ------------ */
+
+/* The options of these runs: one layer, one thread. Under --max-memory 106
+ * the one-layer weights, the program's 96 MiB and one thread's 4 MiB of
+ * workspace fit, with a 24x24 picture's run; a decode holds at least the
+ * 8-bit image and its float copy at once, 15 bytes a pixel: 15 MiB for
+ * 1024x1024, which does not fit. */
+static const char decode_budget[] =
+    "--style-layers relu1_1 --content-layers relu1_1 --threads 1 "
+    "--max-memory 106";
+static const char decode_fits[] =
+    "--style-layers relu1_1 --content-layers relu1_1 --threads 1 "
+    "--max-memory 200";
+
+/* A legal 8000x8000 PNG of 190 KB (2048x2048 under NST_TEST_QUICK) and a
+ * 1024x1024 one are refused by the plan's message, before decoding: the
+ * 8000x8000 run stays far below what its decode would hold (192 MB of
+ * 8-bit pixels, 732 MiB of floats); sanitizers and emulators add too much
+ * to measure. The 1024x1024 file runs under --max-memory 200. */
+START_TEST(images_over_the_budget_are_refused_before_decoding)
+{
+    const char *q = getenv("NST_TEST_QUICK");
+    const int quick = q && *q && strcmp(q, "0") != 0;
+    const int big = quick ? 2048 : 8000;
+    tiny t;
+    tiny_files(&t, "cli_decode_budget", 24, 24);
+    char size[32];
+    tu_write_black_png(t.content, big, big, 3, 8);
+    snprintf(size, sizeof size, "%dx%d pixels", big, big);
+    const char *big_refused[] = {"content.png", size,
+                                 "more than --max-memory 106"};
+    expect_failure(&t, t.weights, decode_budget, big_refused, 3);
+    struct rusage u;
+    ck_assert_int_eq(getrusage(RUSAGE_CHILDREN, &u), 0);
+    ck_assert_msg(quick || u.ru_maxrss < 256 * 1024,
+                  "a refused run peaked at %ld KiB", u.ru_maxrss);
+
+    tu_write_black_png(t.content, 1024, 1024, 3, 8);
+    const char *refused[] = {"content.png", "1024x1024 pixels",
+                             "more than --max-memory 106"};
+    expect_failure(&t, t.weights, decode_budget, refused, 3);
+    char args[20000], err[4096];
+    snprintf(args, sizeof args,
+             "--content '%s' --style '%s' --weights '%s' --out '%s' "
+             "--size 16 --iters 1 --quiet %s",
+             t.content, t.style, t.weights, t.out, decode_fits);
+    ck_assert_msg(tu_nst(args, err, sizeof err) == 0, "%s", err);
+    assert_image_size(t.out, 16, 16);
+}
+END_TEST
+
+/* In batch mode a content image refused by the plan skips its pairs,
+ * reported, and the others run. */
+START_TEST(batch_skips_a_pair_whose_image_does_not_fit)
+{
+    char dir[4096], data[4200], outs[4200], a[4400], b[4400], s[4400],
+        w[4400], r0[4400], r1[4400], args[20000], err[8192];
+    tu_tmpdir("cli_decode_budget_batch", dir, sizeof dir);
+    snprintf(data, sizeof data, "%s/data", dir);
+    snprintf(outs, sizeof outs, "%s/outs", dir);
+    ck_assert_int_eq(mkdir(data, 0777), 0);
+    snprintf(a, sizeof a, "%s/content_a.png", data);
+    snprintf(b, sizeof b, "%s/content_b.png", data);
+    snprintf(s, sizeof s, "%s/style_s.png", data);
+    snprintf(w, sizeof w, "%s/w.npz", dir);
+    tu_write_black_png(a, 1024, 1024, 3, 8);
+    write_png(b, 24, 24);
+    write_png(s, 24, 24);
+    write_weights(w, 4, 0.001, 0.01);
+    snprintf(args, sizeof args,
+             "--data '%s' --out '%s' --weights '%s' --size 16 --iters 1 "
+             "--quiet %s",
+             data, outs, w, decode_budget);
+    ck_assert_int_eq(tu_nst(args, err, sizeof err), 1);
+    ck_assert_msg(strstr(err, "gen_0") && strstr(err, "skipped") &&
+                      strstr(err, "content_a.png: its 1024x1024 pixels"),
+                  "%s", err);
+    snprintf(r0, sizeof r0, "%s/gen_0/result.png", outs);
+    snprintf(r1, sizeof r1, "%s/gen_1/result.png", outs);
+    ck_assert_int_eq(tu_file_size(r0), -1);
+    assert_image_size(r1, 16, 16);
+}
+END_TEST
+
 /* `--optimizer lbfgs` is the default: the same image and the same losses
  * (the seconds column aside) as a run without it. */
 START_TEST(lbfgs_is_the_default_optimizer)
@@ -1924,6 +2009,8 @@ int main(void)
     tcase_add_test(hostile, unavailable_isa_fails_cleanly);
     tcase_add_test(hostile, overflowing_weights_stop_the_run);
     tcase_add_test(hostile, keep_last_good_writes_the_last_finite_image);
+    tcase_add_test(hostile, images_over_the_budget_are_refused_before_decoding);
+    tcase_add_test(hostile, batch_skips_a_pair_whose_image_does_not_fit);
     suite_add_tcase(s, hostile);
     TCase *controls = tcase_create("controls");
     tcase_set_timeout(controls, 600);

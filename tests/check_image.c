@@ -1,6 +1,9 @@
 /* Image loading, resizing and saving. */
 #include "error.h"
 #include "image.h"
+#include "memory_plan.h"
+#include "pixels.h"
+#include "png_fixture.h"
 #include "testutil.h"
 
 #include <check.h>
@@ -12,6 +15,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -1067,6 +1071,74 @@ START_TEST(fifo_is_refused_without_blocking)
 }
 END_TEST
 
+/* ---- what loading holds, against the memory plan's count -------------- */
+
+/* The growth of this process's peak resident memory, in KiB, while it
+ * loads path sized to longest (0: as it is); -1 if the load failed. */
+static long load_growth_kib(const char *path, int longest)
+{
+    struct rusage before, after;
+    ck_assert_int_eq(getrusage(RUSAGE_SELF, &before), 0);
+    nst_image img;
+    if (nst_pixels_load_picture(path, longest, &img) != 0)
+        return -1;
+    ck_assert_int_eq(getrusage(RUSAGE_SELF, &after), 0);
+    nst_image_free(&img);
+    return after.ru_maxrss - before.ru_maxrss;
+}
+
+/* nst_memory_decode_bytes bounds what loading really holds. A child
+ * process (its peak starts at its size when forked) loads a 1024x1024
+ * 16-bit RGBA PNG, stb_image's costliest case (inflated rows and decoded
+ * image, 8 bytes a pixel each, at once), as it is and sized to 700
+ * (the float image, the sized one and the resampler's intermediate at
+ * once). Its peak grows by at least the float image (12 MiB: the measure
+ * sees the load) and at most the count plus 1 MiB (row buffers, filter
+ * tables and malloc's own, which the plan's program allowance holds).
+ * Resident memory is the process's own only natively: sanitizers' shadow
+ * and an emulator's code cache grow it too, so NST_TEST_QUICK skips it. */
+START_TEST(decode_count_covers_what_loading_holds)
+{
+    const char *q = getenv("NST_TEST_QUICK");
+    if (q && *q && strcmp(q, "0") != 0) {
+        printf("SKIP decode_count_covers_what_loading_holds: resident "
+               "memory under NST_TEST_QUICK is not the program's\n");
+        return;
+    }
+    static const int longest[] = {0, 700};
+    const int side = 1024;
+    char dir[4096], path[4200];
+    tu_tmpdir("image_decode_count", dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/rgba16.png", dir);
+    tu_write_black_png(path, side, side, 4, 16);
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    for (int i = 0; i < 2; i++) {
+        const long count_kib =
+            (long)(nst_memory_decode_bytes(side, side, (uint64_t)st.st_size,
+                                           longest[i]) >> 10);
+        fflush(NULL);
+        const pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+            const long grew = load_growth_kib(path, longest[i]);
+            const int ok = grew >= 12 * 1024 && grew <= count_kib + 1024;
+            if (!ok)
+                fprintf(stderr, "longest %d: the peak grew by %ld KiB, the "
+                                "count is %ld KiB\n",
+                        longest[i], grew, count_kib);
+            _exit(ok ? 0 : 1);
+        }
+        int status;
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                      "longest %d: loading held more than the count of %ld "
+                      "KiB, or nothing (see above)",
+                      longest[i], count_kib);
+    }
+}
+END_TEST
+
 static Suite *image_suite(void)
 {
     Suite *s = suite_create("image");
@@ -1074,6 +1146,7 @@ static Suite *image_suite(void)
     tcase_add_test(load, load_real_images);
     tcase_add_test(load, load_errors);
     tcase_add_test(load, load_rejects_absurd_sizes);
+    tcase_add_test(load, decode_count_covers_what_loading_holds);
     suite_add_tcase(s, load);
     TCase *hostile = tcase_create("hostile");
     tcase_add_test(hostile, every_format_decodes_exactly);

@@ -214,7 +214,7 @@ START_TEST(plan_tiles_when_the_image_does_not_fit)
                            &nst_kernels_scalar) == 0);
     nst_style_target style = {NULL, 384, 512, 1, NULL};
     nst_memory_job job = {&net, &plan_spec, 384, 512, &style, 1,
-                          NST_OPTIMIZER_ADAM, 0};
+                          NST_OPTIMIZER_ADAM, 0, 0};
     nst_memory_plan p;
     /* 512x384 fits 4096 MiB whole. */
     ck_assert_int_eq(nst_memory_plan_make(&job, 4096, 0, &p), 0);
