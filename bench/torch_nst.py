@@ -12,7 +12,7 @@ The objective, written from the specification in docs/validation.md:
   Lc      mean((F(x) - F(content))^2) at relu3_3
   G_l     F_l F_l^T / M_l
   Ls      (1/7) sum over the seven ReLUs of mean((G_l(x) - G_l(style))^2)
-  Ltv     (1/(3HW)) sum of squared vertical and horizontal neighbour
+  Ltv     (10/(3HW)) sum of squared vertical and horizontal neighbour
           differences inside the image
   L       alpha Lc + beta Ls + gamma Ltv
 Adam (torch.optim.Adam) on x, clamped after each step so that x + mean
@@ -112,7 +112,7 @@ def tv_loss(x):
     dy = x[:, :, 1:, :] - x[:, :, :-1, :]
     dx = x[:, :, :, 1:] - x[:, :, :, :-1]
     h, w = x.shape[2], x.shape[3]
-    return ((dy * dy).sum() + (dx * dx).sum()) / (3 * h * w)
+    return 10 * ((dy * dy).sum() + (dx * dx).sum()) / (3 * h * w)
 
 
 class Objective:
@@ -146,7 +146,7 @@ def parse_args(argv):
     p.add_argument("--lr", type=float, default=4.0)
     p.add_argument("--content-weight", type=float, default=1.0)
     p.add_argument("--style-weight", type=float, default=0.01)
-    p.add_argument("--tv-weight", type=float, default=0.1)
+    p.add_argument("--tv-weight", type=float, default=1.0)
     p.add_argument("--log", help="CSV loss log, rows 0..iters")
     p.add_argument("--threads", type=int, default=0,
                    help="torch.set_num_threads (default: leave torch's)")

@@ -54,13 +54,7 @@ shift $((OPTIND - 1))
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 nst=${NST:-./nst}
-images=${NST_SHARED:-$here/../shared}/images
-content=$images/content_tubingen.jpg
-style=$images/style_starry_night.jpg
-for f in "$content" "$style"; do
-    [ -r "$f" ] || { echo "whole.sh: $f: not found (set NST_SHARED)" >&2
-                     exit 1; }
-done
+. "$here/bench/images.sh"
 [ -x /usr/bin/time ] || { echo "whole.sh: /usr/bin/time: not found" >&2
                           exit 1; }
 tmp=${BENCH_TMP:-$(mktemp -d "${TMPDIR:-/tmp}/nst-bench.XXXXXX")}

@@ -139,12 +139,13 @@ double nst_tv_loss(const float *x, int c, int h, int w, double scale,
             }
     }
     if (!g)
-        return sum / n;
+        return NST_TV_SCALE * sum / n;
 
     /* Each pixel is the lower end of the pairs with its right and lower
      * neighbours and the upper end of those with its left and upper ones:
-     * dL/dx[i][j] = (2/n) * sum over its pairs of (x[i][j] - neighbour). */
-    const double s = 2 * scale / n;
+     * dL/dx[i][j] = (2 NST_TV_SCALE / n) * sum over its pairs of
+     * (x[i][j] - neighbour). */
+    const double s = 2 * NST_TV_SCALE * scale / n;
     for (int ch = 0; ch < c; ch++) {
         const float *p = x + (size_t)ch * h * w;
         float *q = g + (size_t)ch * h * w;
@@ -164,5 +165,5 @@ double nst_tv_loss(const float *x, int c, int h, int w, double scale,
                 q[at] += (float)(s * d);
             }
     }
-    return sum / n;
+    return NST_TV_SCALE * sum / n;
 }

@@ -34,9 +34,14 @@ int nst_masked_style_loss(nst_kctx *ctx, const float *f, int c, int m,
                           double mask_sum, const float *a, float *gram,
                           float *fm, double scale, float *g, double *loss);
 
-/* Total variation of x (c x h x w): L = (1/(c h w)) * sum over pixels of
- * (x[i+1][j] - x[i][j])^2 + (x[i][j+1] - x[i][j])^2, pairs inside the
- * image only. */
+/* Total variation's scale: L_tv is this many times the mean over the
+ * c h w values, so that --tv-weight's useful range is about 0.1 to 10
+ * around a default of 1 (docs/math.md, "Total variation"). */
+#define NST_TV_SCALE 10.0
+
+/* Total variation of x (c x h x w): L = (NST_TV_SCALE/(c h w)) * sum over
+ * pixels of (x[i+1][j] - x[i][j])^2 + (x[i][j+1] - x[i][j])^2, pairs
+ * inside the image only. */
 double nst_tv_loss(const float *x, int c, int h, int w, double scale,
                    float *g);
 

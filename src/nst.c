@@ -19,7 +19,7 @@ void nst_options_default(nst_options *o)
         .lr = 4.0,
         .content_weight = 1.0,
         .style_weight = 1e-2,
-        .tv_weight = 1e-1,
+        .tv_weight = 1,
         .size = 512,
         .style_scale = 1.0,
         .seed = 0,

@@ -50,14 +50,15 @@ int nst_pair_info_write(const char *path, int pair, const char *content,
             "iters-done %d\noptimizer %s\n"
             "lbfgs-history %d\nlr %g\n"
             "content-weight %g\nstyle-weight %g\ntv-weight %g\ninit %s\n"
-            "seed %llu\npool %s\ncontent-layers %s\nstyle-layers %s\n"
+            "seed %llu\ninit-noise-ratio %g\npool %s\ncontent-layers %s\n"
+            "style-layers %s\n"
             "preserve-colors %s\nquality %d\nkernels %s\n",
             pair, content, style, o->weights, o->size, o->style_scale,
             o->iters, o->start_size, o->start_iters, iters_done, nst_optimizer_name(o->optimizer),
             o->lbfgs_history, o->lr, o->content_weight, o->style_weight,
             o->tv_weight,
             o->init_file ? o->init_file : o->init_noise ? "noise" : "content",
-            (unsigned long long)o->seed,
+            (unsigned long long)o->seed, o->init_noise_ratio,
             o->pool == NST_POOL_MAX ? "max" : "avg", o->content_layers,
             o->style_layers, nst_colors_name(o->colors), o->quality, k->name);
     return nst_atomic_commit(&a);

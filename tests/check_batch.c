@@ -340,6 +340,28 @@ START_TEST(without_out_pairs_go_into_the_data_folder)
 }
 END_TEST
 
+/* pair.txt records a noise start's seed and ratio, which with the other
+ * settings make the pair's picture again. */
+START_TEST(pair_txt_records_the_noise_start)
+{
+    char data[4096], out[4200], err[8192], path[4400], text[4096];
+    tu_tmpdir("batch_noise_start", data, sizeof data);
+    make_data(data, 0);
+    ck_assert_msg(run_batch(data,
+                            "--iters 0 --init noise --init-noise-ratio 0.625 "
+                            "--seed 3 --quiet",
+                            out, err, sizeof err) == 0,
+                  "%s", err);
+    snprintf(path, sizeof path, "%s/gen_1/pair.txt", out);
+    tu_read_text(path, text, sizeof text);
+    static const char *const lines[] = {"\ninit noise\n", "\nseed 3\n",
+                                        "\ninit-noise-ratio 0.625\n"};
+    for (size_t i = 0; i < sizeof lines / sizeof *lines; i++)
+        ck_assert_msg(strstr(text, lines[i]), "pair.txt lacks %s: %s",
+                      lines[i] + 1, text);
+}
+END_TEST
+
 static Suite *batch_suite(void)
 {
     Suite *s = suite_create("batch");
@@ -356,6 +378,7 @@ static Suite *batch_suite(void)
         tcase_add_test(runs, failing_pairs_are_skipped_and_the_rest_run);
         tcase_add_test(runs, failed_write_is_not_reported_as_written);
         tcase_add_test(runs, without_out_pairs_go_into_the_data_folder);
+        tcase_add_test(runs, pair_txt_records_the_noise_start);
         suite_add_tcase(s, runs);
     } else {
         printf("SKIP batch runs: no weights/images under $NST_SHARED\n");

@@ -465,7 +465,7 @@ START_TEST(mismatched_resume_is_refused)
         const char *extra, *what;
         int iters;
     } cases[] = {
-        {"--tv-weight 0.5", "--tv-weight was 0.1, is 0.5", 9},
+        {"--tv-weight 0.5", "--tv-weight was 1, is 0.5", 9},
         {"--size 40", "--size was 24, is 40", 9},
         {"", "at iteration 4; give --iters 4 or more", 3},
     };

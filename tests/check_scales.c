@@ -183,7 +183,7 @@ static nst_losses evaluate_at(const nst_network *net, int size,
     const nst_objective_spec spec = {
         .content_layers = net->content, .n_content = net->n_content,
         .style_layers = net->style, .n_style = net->n_style,
-        .content_weight = 1, .style_weight = 1e-2, .tv_weight = 1e-1,
+        .content_weight = 1, .style_weight = 1e-2, .tv_weight = 1,
         .content_layer_weights = net->content_w,
         .style_layer_weights = net->style_w};
     const nst_style_target t = {px.style[0].data, px.style[0].h,

@@ -55,7 +55,7 @@ double ref_style_loss(const double *f, int c, int m, const double *a);
  * G = sum_k f_ik f_jk mask_k / sum_k mask_k. */
 double ref_masked_style_loss(const double *f, int c, int m,
                              const double *mask, const double *a);
-/* (1/(c h w)) * sum of squared differences of vertical and horizontal
+/* (10/(c h w)) * sum of squared differences of vertical and horizontal
  * neighbours inside x (c x h x w). */
 double ref_tv_loss(const double *x, int c, int h, int w);
 
