@@ -10,10 +10,14 @@
 #include "error.h"
 #include "image.h"
 #include "input_file.h"
+#include "option_limits.h"
 
 static const char MAGIC[8] = "NSTCKPT\n";
-/* Most log rows a file may hold: --iters' limit, plus the start's row. */
-#define MAX_ROWS 1000001u
+/* Most log rows of a level: --iters' limit, plus the start's row. */
+#define MAX_ROWS (NST_ITERS_MAX + 1u)
+/* The bytes of a log row in the file: iteration and size (u32), the
+ * losses and the seconds (f64). */
+#define ROW_BYTES (2 * 4 + 5 * 8)
 
 /* crc32 of n more bytes; it takes uInt lengths, so they go in pieces. */
 static uLong crc_more(uLong crc, const unsigned char *p, size_t n)
@@ -237,6 +241,12 @@ char *nst_checkpoint_settings(const nst_options *o)
         line(&s, "--style-scale %s", num(b, sizeof b, o->style_scale));
     line(&s, "--weights %s", o->weights);
     line(&s, "--size %d", o->size);
+    /* The levels: one, whatever --start-size made it so, or several. */
+    nst_scales sc;
+    nst_scales_plan(o->size, o->start_size, o->iters, o->start_iters, &sc);
+    line(&s, "--start-size %d", sc.n > 1 ? o->start_size : 0);
+    if (sc.n > 1)
+        line(&s, "--start-iters %d", o->start_iters);
     line(&s, "--content-weight %s",
          num(b, sizeof b, o->content_weight));
     line(&s, "--style-weight %s", num(b, sizeof b, o->style_weight));
@@ -290,27 +300,103 @@ int nst_checkpoint_match(const nst_checkpoint *c, const char *path,
     return 0;
 }
 
+/* The sizes of sc, "256, 512", in buf. */
+static const char *sizes_text(const nst_scales *sc, char *buf, size_t size)
+{
+    size_t at = 0;
+    buf[0] = 0;
+    for (int k = 0; k < sc->n && at < size; k++)
+        at += (size_t)snprintf(buf + at, size - at, "%s%d", k ? ", " : "",
+                               sc->size[k]);
+    return buf;
+}
+
+int nst_checkpoint_match_levels(const nst_checkpoint *c, const char *path,
+                                const nst_scales *sc)
+{
+    const nst_scales *was = &c->levels;
+    int same = was->n == sc->n;
+    for (int k = 0; same && k < sc->n; k++)
+        same = was->size[k] == sc->size[k];
+    if (!same) {
+        char a[NST_MAX_LEVELS * 8], b[NST_MAX_LEVELS * 8];
+        return nst_fail("%s: the checkpoint's levels are %s px, this run's "
+                        "are %s px",
+                        path, sizes_text(was, a, sizeof a),
+                        sizes_text(sc, b, sizeof b));
+    }
+    /* With several levels the first runs --start-iters, the others
+     * --iters; the levels done must have run what this run gives them. */
+    const int k = (int)c->level;
+    for (int j = 0; j < k; j++)
+        if (was->iters[j] != sc->iters[j])
+            return nst_fail("%s: the checkpoint's run did level %d of %d "
+                            "with %s %d; give %s %d to continue it",
+                            path, j + 1, sc->n,
+                            j ? "--iters" : "--start-iters", was->iters[j],
+                            j ? "--iters" : "--start-iters", was->iters[j]);
+    if (c->next > (uint32_t)sc->iters[k]) {
+        char at[48] = "";
+        if (sc->n > 1)
+            snprintf(at, sizeof at, " of level %d of %d", k + 1, sc->n);
+        return nst_fail("%s: the checkpoint is at iteration %lu%s; give %s "
+                        "%lu or more",
+                        path, (unsigned long)c->next, at,
+                        k == 0 && sc->n > 1 ? "--start-iters" : "--iters",
+                        (unsigned long)c->next);
+    }
+    return 0;
+}
+
 /* ---- the file ---- */
 
+int nst_ckpt_rows_add(nst_ckpt_rows *r, const nst_ckpt_row *row)
+{
+    if (r->n == r->cap) {
+        const size_t cap = r->cap ? 2 * r->cap : 64;
+        nst_ckpt_row *grown = realloc(r->row, cap * sizeof *grown);
+        if (!grown)
+            return nst_fail("out of memory for the log rows of a checkpoint");
+        r->row = grown;
+        r->cap = cap;
+    }
+    r->row[r->n++] = *row;
+    return 0;
+}
+
+void nst_ckpt_rows_free(nst_ckpt_rows *r)
+{
+    free(r->row);
+    *r = (nst_ckpt_rows){0};
+}
+
 int nst_checkpoint_begin(nst_ckw *w, const char *path,
-                         const nst_checkpoint *c, const char *settings)
+                         const nst_checkpoint *c)
 {
     if (nst_atomic_open(&w->file, path) != 0)
         return -1;
     w->crc = crc32(0L, Z_NULL, 0);
-    const size_t len = strlen(settings);
     put(w, MAGIC, sizeof MAGIC);
-    const uint32_t head[] = {NST_CHECKPOINT_VERSION, c->level, c->next,
-                             c->finished, (uint32_t)c->optimizer,
-                             (uint32_t)c->w, (uint32_t)c->h,
-                             (uint32_t)len};
+    const uint32_t head[] = {NST_CHECKPOINT_VERSION, (uint32_t)c->levels.n,
+                             c->level, c->next, c->finished,
+                             (uint32_t)c->optimizer, (uint32_t)c->w,
+                             (uint32_t)c->h};
     for (size_t i = 0; i < sizeof head / sizeof *head; i++)
         nst_ckw_u32(w, head[i]);
-    put(w, settings, len);
-    for (uint32_t i = 0; i < c->next; i++) {
-        const nst_ckpt_row *r = &c->rows[i];
+    for (int k = 0; k < c->levels.n; k++) {
+        nst_ckw_u32(w, (uint32_t)c->levels.size[k]);
+        nst_ckw_u32(w, (uint32_t)c->levels.iters[k]);
+    }
+    const size_t len = strlen(c->settings);
+    nst_ckw_u32(w, (uint32_t)len);
+    put(w, c->settings, len);
+    nst_ckw_u32(w, (uint32_t)c->rows.n);
+    for (size_t i = 0; i < c->rows.n; i++) {
+        const nst_ckpt_row *r = &c->rows.row[i];
         const double v[] = {r->l.total, r->l.content, r->l.style, r->l.tv,
                             r->seconds};
+        nst_ckw_u32(w, r->iter);
+        nst_ckw_u32(w, r->size);
         nst_ckw_f64s(w, v, 5);
     }
     return 0;
@@ -324,30 +410,41 @@ int nst_checkpoint_commit(nst_ckw *w)
     return nst_atomic_commit(&w->file);
 }
 
-/* The header and settings after the magic. */
+/* The header, schedule and settings after the magic. */
 static int read_header(nst_checkpoint *c, nst_ckr *r)
 {
-    uint32_t version, opt, w, h, len;
+    uint32_t version, n, opt, w, h, len;
     if (nst_ckr_u32(r, &version) != 0)
         return -1;
     if (version != NST_CHECKPOINT_VERSION)
-        return nst_fail("%s: checkpoint version %lu (this nst reads version "
-                        "%d)",
+        return nst_fail("%s: checkpoint version %lu; this nst reads version "
+                        "%d only (start the run afresh, or resume it with "
+                        "the nst that wrote it)",
                         r->path, (unsigned long)version,
                         NST_CHECKPOINT_VERSION);
-    if (nst_ckr_u32_in(r, 0, 64, "level", &c->level) != 0 ||
+    if (nst_ckr_u32_in(r, 1, NST_MAX_LEVELS, "levels", &n) != 0 ||
+        nst_ckr_u32_in(r, 0, n - 1, "level", &c->level) != 0 ||
         nst_ckr_u32_in(r, 0, MAX_ROWS, "iteration", &c->next) != 0 ||
         nst_ckr_u32_in(r, 0, 1, "finished flag", &c->finished) != 0 ||
         nst_ckr_u32_in(r, 0, NST_OPTIMIZER_LBFGS, "optimizer", &opt) != 0 ||
         nst_ckr_u32_in(r, 1, NST_IMAGE_MAX_SIDE, "width", &w) != 0 ||
-        nst_ckr_u32_in(r, 1, NST_IMAGE_MAX_SIDE, "height", &h) != 0 ||
-        nst_ckr_u32(r, &len) != 0)
+        nst_ckr_u32_in(r, 1, NST_IMAGE_MAX_SIDE, "height", &h) != 0)
         return -1;
+    c->levels.n = (int)n;
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t size, iters;
+        if (nst_ckr_u32_in(r, 1, NST_SIZE_MAX, "level size", &size) != 0 ||
+            nst_ckr_u32_in(r, 0, NST_ITERS_MAX, "level iterations",
+                           &iters) != 0)
+            return -1;
+        c->levels.size[k] = (int)size;
+        c->levels.iters[k] = (int)iters;
+    }
     c->optimizer = (nst_optimizer)opt;
     c->w = (int)w;
     c->h = (int)h;
-    const unsigned char *s = take(r, len);
-    if (!s)
+    const unsigned char *s;
+    if (nst_ckr_u32(r, &len) != 0 || !(s = take(r, len)))
         return -1;
     if (memchr(s, 0, len))
         return nst_fail("%s: checkpoint corrupt (a NUL in its settings)",
@@ -359,19 +456,32 @@ static int read_header(nst_checkpoint *c, nst_ckr *r)
     return 0;
 }
 
+/* The rows: at least the current level's `next`, at most every level's
+ * most. */
 static int read_rows(nst_checkpoint *c, nst_ckr *r)
 {
+    uint32_t n;
+    if (nst_ckr_u32_in(r, c->next, NST_MAX_LEVELS * MAX_ROWS, "log rows",
+                       &n) != 0)
+        return -1;
     /* Checked against the bytes left before the allocation. */
-    if ((uint64_t)c->next * 5 * 8 > r->left)
-        return take(r, (uint64_t)c->next * 5 * 8) ? 0 : -1;
-    if (!(c->rows = malloc((c->next ? c->next : 1) * sizeof *c->rows)))
+    if ((uint64_t)n * ROW_BYTES > r->left)
+        return take(r, (uint64_t)n * ROW_BYTES) ? 0 : -1;
+    if (!(c->rows.row = malloc((n ? n : 1) * sizeof *c->rows.row)))
         return nst_fail("%s: out of memory for %lu log rows", r->path,
-                        (unsigned long)c->next);
-    for (uint32_t i = 0; i < c->next; i++) {
+                        (unsigned long)n);
+    c->rows.cap = n;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t iter, size;
         double v[5];
-        if (nst_ckr_f64s(r, v, 5) != 0)
+        if (nst_ckr_u32_in(r, 0, NST_ITERS_MAX, "row iteration", &iter) !=
+                0 ||
+            nst_ckr_u32_in(r, 1, NST_IMAGE_MAX_SIDE, "row size", &size) !=
+                0 ||
+            nst_ckr_f64s(r, v, 5) != 0)
             return -1;
-        c->rows[i] = (nst_ckpt_row){{v[0], v[1], v[2], v[3]}, v[4]};
+        c->rows.row[c->rows.n++] =
+            (nst_ckpt_row){iter, size, {v[0], v[1], v[2], v[3]}, v[4]};
     }
     return 0;
 }
@@ -418,7 +528,7 @@ int nst_checkpoint_end(const nst_checkpoint *c)
 void nst_checkpoint_free(nst_checkpoint *c)
 {
     free(c->settings);
-    free(c->rows);
+    nst_ckpt_rows_free(&c->rows);
     free(c->bytes);
     *c = (nst_checkpoint){0};
 }

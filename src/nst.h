@@ -60,8 +60,8 @@ typedef enum nst_pool { NST_POOL_AVG, NST_POOL_MAX } nst_pool;
  * README.md for each setting's meaning and range). nst_transfer_rgb8 reads
  * the settings of the transfer itself and ignores the fields that name
  * files (content, style, styles, style_masks, data_dir, out, init_file,
- * log_path), save_every and quiet: its pictures come from the caller, it
- * writes nothing and prints nothing. The network fields (weights, pool,
+ * log_path, checkpoint, resume), save_every and quiet: its pictures come
+ * from the caller, it writes nothing and prints nothing. The network fields (weights, pool,
  * content_layers, style_layers) are the model's: nst_model_load takes them,
  * and nst_run loads its own model from them. */
 typedef struct nst_options {
@@ -108,8 +108,9 @@ typedef struct nst_options {
     /* --init noise: the start is (1 - ratio) content + ratio noise. */
     double init_noise_ratio;
     /* Single pair only: a checkpoint written to `checkpoint` (NULL: none)
-     * every save_every iterations, on Ctrl-C and at the end; `resume`
-     * (NULL: start afresh) continues the run a checkpoint holds. */
+     * every save_every iterations, on Ctrl-C and at each level's end;
+     * `resume` (NULL: start afresh) continues the run a checkpoint holds,
+     * in the level it is in. */
     const char *checkpoint, *resume;
     /* A loss or gradient that is not finite still fails the run, but the
      * last image whose loss was finite is written as the result. */

@@ -190,34 +190,11 @@ int nst_snapshot_path(const char *prefix, const char *ext, int iter,
     return 0;
 }
 
-/* The log rows so far, for checkpoints. */
-typedef struct rows {
-    nst_ckpt_row *row;
-    size_t n, cap;
-} rows;
-
-static int rows_add(rows *r, const nst_losses *l, double seconds)
-{
-    if (r->n == r->cap) {
-        const size_t cap = r->cap ? 2 * r->cap : 64;
-        nst_ckpt_row *grown = realloc(r->row, cap * sizeof *grown);
-        if (!grown)
-            return nst_fail("out of memory for the log rows of a checkpoint");
-        r->row = grown;
-        r->cap = cap;
-    }
-    r->row[r->n++] = (nst_ckpt_row){*l, seconds};
-    return 0;
-}
-
-/* Where a run is: its optimizer and evaluations, the log rows so far and
- * the seconds that earlier runs spent on them. */
+/* Where a run is: its optimizer and evaluations. */
 typedef struct loop {
     const nst_optimise_job *j;
     optimizer opt;
     evaluation ev;
-    rows rows;
-    double seconds0;
 } loop;
 
 /* The image's longest side, the log's size column. */
@@ -245,87 +222,66 @@ static int snapshot(const nst_optimise_job *j, int done, const float *x)
 static int report(loop *lp, int it, const float *x)
 {
     const nst_optimise_job *j = lp->j;
-    const double seconds = lp->seconds0 + nst_progress_elapsed(j->progress);
+    const double seconds = j->seconds0 + nst_progress_elapsed(j->progress);
+    const nst_ckpt_row row = {(uint32_t)it, (uint32_t)longest_side(j),
+                              lp->ev.l, seconds};
     nst_progress_update(j->progress, it, &lp->ev.l, seconds);
     if (j->log && nst_run_log_row(j->log, it, &lp->ev.l, seconds,
                                   longest_side(j)) != 0)
         return -1;
-    if ((j->checkpoint && rows_add(&lp->rows, &lp->ev.l, seconds) != 0) ||
+    if ((j->checkpoint && nst_ckpt_rows_add(j->rows, &row) != 0) ||
         snapshot(j, it + 1, x) != 0)
         return -1;
     return j->on_iter && j->on_iter(j->on_iter_ctx, it, &lp->ev.l, seconds);
 }
 
 /* The checkpoint of x and the optimizer's state, to be continued at
- * iteration next (rows 0 .. next-1 kept). */
+ * iteration next (the level's rows 0 .. next-1 kept). */
 static int save_checkpoint(const loop *lp, int next, int finished,
                            const float *x)
 {
     const nst_optimise_job *j = lp->j;
-    const nst_checkpoint c = {
-        .level = (uint32_t)j->level, .next = (uint32_t)next,
-        .finished = (uint32_t)finished, .optimizer = j->optimizer,
-        .w = j->w, .h = j->h, .rows = lp->rows.row};
+    nst_checkpoint c = *j->head;
+    c.next = (uint32_t)next;
+    c.finished = (uint32_t)finished;
+    c.optimizer = j->optimizer;
+    c.w = j->w;
+    c.h = j->h;
+    c.rows = *j->rows;
     nst_ckw w;
-    if (nst_checkpoint_begin(&w, j->checkpoint, &c, j->settings) != 0)
+    if (nst_checkpoint_begin(&w, j->checkpoint, &c) != 0)
         return -1;
     nst_ckw_f32s(&w, x, lp->ev.n);
     lp->opt.save(lp->opt.state, &w);
     return nst_checkpoint_commit(&w);
 }
 
-/* Takes up the checkpoint job->resume: x, the optimizer's state, the log
- * rows (written to the log again). The iteration to run next, or -1 with
- * a reason naming the file. *finished: the optimizer had no descent
- * left. */
+/* Takes up the checkpoint job->resume: x and the optimizer's state. The
+ * iteration to run next, or -1 with a reason naming the file. *finished:
+ * the optimizer had no descent left. */
 static int resume(loop *lp, float *x, int *finished)
 {
     const nst_optimise_job *j = lp->j;
-    nst_checkpoint c;
-    if (nst_checkpoint_load(j->resume, &c) != 0)
+    const nst_checkpoint *c = j->resume;
+    const char *path = c->state.path;
+    if (c->optimizer != j->optimizer)
+        return nst_fail("%s: the checkpoint is corrupt (its optimizer is "
+                        "not its settings')",
+                        path);
+    if (c->w != j->w || c->h != j->h)
+        return nst_fail("%s: the checkpoint is of a %dx%d image, this run's "
+                        "is %dx%d",
+                        path, c->w, c->h, j->w, j->h);
+    if (nst_ckr_f32s(&j->resume->state, x, lp->ev.n) != 0 ||
+        lp->opt.load(lp->opt.state, &j->resume->state) != 0 ||
+        nst_checkpoint_end(c) != 0)
         return -1;
-    int rc = -1;
-    if (nst_checkpoint_match(&c, j->resume, j->settings) != 0)
-        goto end;
-    if (c.optimizer != j->optimizer || c.level != (uint32_t)j->level) {
-        nst_fail("%s: the checkpoint is corrupt (its optimizer or level "
-                 "is not its settings')",
-                 j->resume);
-        goto end;
-    }
-    if (c.w != j->w || c.h != j->h) {
-        nst_fail("%s: the checkpoint is of a %dx%d image, this run's is "
-                 "%dx%d",
-                 j->resume, c.w, c.h, j->w, j->h);
-        goto end;
-    }
-    if (c.next > (uint32_t)j->iters) {
-        nst_fail("%s: the checkpoint is at iteration %lu; give --iters %lu "
-                 "or more",
-                 j->resume, (unsigned long)c.next, (unsigned long)c.next);
-        goto end;
-    }
-    if (nst_ckr_f32s(&c.state, x, lp->ev.n) != 0 ||
-        lp->opt.load(lp->opt.state, &c.state) != 0 ||
-        nst_checkpoint_end(&c) != 0)
-        goto end;
-    for (uint32_t i = 0; i < c.next; i++) {
-        const nst_ckpt_row *r = &c.rows[i];
-        if ((j->log && nst_run_log_row(j->log, (int)i, &r->l, r->seconds,
-                                       longest_side(j))) ||
-            (j->checkpoint && rows_add(&lp->rows, &r->l, r->seconds)))
-            goto end;
-        lp->seconds0 = r->seconds;
-    }
     /* A run that ended at the checkpoint did not write this snapshot. */
-    if (snapshot(j, (int)c.next, x) != 0)
-        goto end;
-    lp->ev.count = (int)c.next;
-    *finished = (int)c.finished;
-    rc = (int)c.next;
-end:
-    nst_checkpoint_free(&c);
-    return rc;
+    if (snapshot(j, (int)c->next, x) != 0)
+        return -1;
+    lp->ev.count = (int)c->next;
+    *finished = (int)c->finished;
+    return (int)c->next;
 }
 
 /* The loop failed: NST_OPTIMISE_LAST_GOOD with that image in x if asked
@@ -393,6 +349,5 @@ int nst_optimise(const nst_optimise_job *j, float *x)
 end:
     lp.opt.end(lp.opt.state);
     free(lp.ev.last_good);
-    free(lp.rows.row);
     return done;
 }

@@ -11,6 +11,7 @@
 #ifndef NST_OPTIMISE_H
 #define NST_OPTIMISE_H
 
+#include "checkpoint.h"
 #include "nst.h"
 #include "objective.h"
 #include "pixels.h"
@@ -36,12 +37,20 @@ typedef struct nst_optimise_job {
     int (*on_iter)(void *ctx, int iter, const nst_losses *l, double seconds);
     void *on_iter_ctx;
     /* Checkpoints (checkpoint.h): written to `checkpoint` (NULL: none)
-     * after every save_every-th iteration, after the iteration SIGINT
-     * stopped and at the end; `resume` (NULL: start afresh) continues the
-     * run one holds, refusing one of other settings (nst_checkpoint_
-     * settings of the run), another image size or level. */
-    const char *checkpoint, *resume, *settings;
-    int level; /* the scale of a coarse-to-fine schedule; 0: the only */
+     * after every save_every-th iteration, after the iteration SIGINT or
+     * on_iter stopped and before the last evaluation, with the settings,
+     * schedule and level of `head` and the log rows of `rows`: the run's
+     * so far, every level's, to which each iteration's row is added.
+     * `resume` (NULL: start afresh) is a checkpoint of this level, loaded
+     * and matched to the run by the caller (nst_checkpoint_match,
+     * nst_checkpoint_match_levels), its rows already logged: the loop
+     * takes up its image and optimizer state, refusing another image size,
+     * and goes on from its iteration. */
+    const char *checkpoint;
+    const nst_checkpoint *head;
+    nst_ckpt_rows *rows;
+    nst_checkpoint *resume;
+    double seconds0; /* added to the log's seconds: a resumed run's past */
     /* On a loss or gradient that is not finite, leave the last image
      * whose loss was finite in x and return NST_OPTIMISE_LAST_GOOD. */
     int keep_last_good;
@@ -60,8 +69,8 @@ typedef struct nst_optimise_job {
  * -1 with a failure reason, also when a loss or gradient is not finite
  * (the iteration named; with keep_last_good, NST_OPTIMISE_LAST_GOOD if
  * some image's loss was). A resumed run starts at the checkpoint's
- * iteration, its log rows written to the log first, and ends exactly as
- * the run that made the checkpoint would have. */
+ * iteration and ends exactly as the run that made the checkpoint would
+ * have. */
 int nst_optimise(const nst_optimise_job *job, float *x);
 
 /* The snapshot after update `iter`: <prefix><iter, %04d><ext>, in buf.

@@ -191,32 +191,107 @@ static void level_free(level *l)
 }
 
 /* Makes level k of sc: the pictures sized for it from the caller's (never
- * from another level's), the objective, and the starting image: the run's
- * (start_image) on the first level, else prev's result resized up and
- * clamped into the pixel box. prev is freed once used. */
+ * from another level's) and the objective; x, in the content's buffer,
+ * still holds the content. */
 static int level_make(const nst_network *net, const nst_options *o,
                       const nst_transfer_inputs *in, const nst_scales *sc,
-                      int k, level *prev, level *l)
+                      int k, level *l)
 {
     char role[64] = "content image";
     if (sc->n > 1)
         snprintf(role, sizeof role, "content image at %d px", sc->size[k]);
     *l = (level){0};
-    if (!(l->obj = objective_make(net, o, in, sc->size[k], role, &l->px)))
-        return -1;
+    return (l->obj = objective_make(net, o, in, sc->size[k], role, &l->px))
+               ? 0
+               : -1;
+}
+
+/* The starting image of level k in l's x: the run's (start_image) on the
+ * first level, else prev's result (its float values, not rounded) resized
+ * up and clamped into the pixel box. prev is freed once used. */
+static int level_start(const nst_options *o, const nst_transfer_inputs *in,
+                       int k, level *prev, level *l)
+{
     const int w = l->px.content.w, h = l->px.content.h;
     /* The generated image reuses the content's buffer. */
     float *x = l->px.content.data;
     if ((k == 0 ? start_image(o, in->init, x, w, h)
                 : nst_resample(prev->px.content.data, prev->px.content.w,
-                               prev->px.content.h, 3, x, w, h)) != 0) {
-        level_free(l);
+                               prev->px.content.h, 3, x, w, h)) != 0)
         return -1;
-    }
     if (k > 0)
         nst_pixels_clamp(x, w, h);
     level_free(prev);
     return 0;
+}
+
+/* What checkpoints carry from level to level: the header they record (the
+ * settings, the schedule, the level), every level's log rows so far, and
+ * the --resume file, loaded. */
+typedef struct checkpoints {
+    nst_checkpoint head;
+    nst_ckpt_rows rows;
+    nst_checkpoint resumed;
+    double seconds0; /* the seconds of the resumed run's last row */
+} checkpoints;
+
+static void checkpoints_free(checkpoints *c)
+{
+    free(c->head.settings);
+    nst_ckpt_rows_free(&c->rows);
+    nst_checkpoint_free(&c->resumed);
+}
+
+/* Takes up o->resume: loads it, checks it is of this run and schedule,
+ * writes its log rows (every level's) to the log and keeps them for the
+ * checkpoints to come. The level to go on in, or -1 with a failure reason
+ * naming the file. */
+static int resume_load(const nst_options *o, nst_run_log *log,
+                       checkpoints *c)
+{
+    nst_checkpoint *r = &c->resumed;
+    if (nst_checkpoint_load(o->resume, r) != 0)
+        return -1;
+    if (nst_checkpoint_match(r, o->resume, c->head.settings) != 0 ||
+        nst_checkpoint_match_levels(r, o->resume, &c->head.levels) != 0)
+        return -1;
+    for (size_t i = 0; i < r->rows.n; i++) {
+        const nst_ckpt_row *row = &r->rows.row[i];
+        if (log && nst_run_log_row(log, (int)row->iter, &row->l,
+                                   row->seconds, (int)row->size) != 0)
+            return -1;
+        c->seconds0 = row->seconds;
+    }
+    if (o->checkpoint) {
+        c->rows = r->rows;
+        r->rows = (nst_ckpt_rows){0};
+    }
+    return (int)r->level;
+}
+
+/* The caller's on_iter, and whether it asked to stop. A stop asked at a
+ * level's last iteration but one ends it before its last evaluation, and
+ * one asked at the last comes once it is done: nst_optimise then returns
+ * all the level's iterations, and the run must still end there. */
+typedef struct relay {
+    const nst_transfer_hooks *hooks;
+    int asked;
+} relay;
+
+static int relay_iter(void *ctx, int iter, const nst_losses *l,
+                      double seconds)
+{
+    relay *r = ctx;
+    const nst_transfer_hooks *h = r->hooks;
+    const int stop = h->on_iter && h->on_iter(h->ctx, iter, l, seconds);
+    r->asked |= stop;
+    return stop;
+}
+
+/* on_iter or, when it stops the run, SIGINT asked to stop. */
+static int stop_asked(const relay *r)
+{
+    return r->asked || (r->hooks->sigint_stops && nst_interrupt_requested());
 }
 
 int nst_transfer(const nst_network *net, const nst_options *o,
@@ -224,80 +299,91 @@ int nst_transfer(const nst_network *net, const nst_options *o,
                  nst_image *result)
 {
     *result = (nst_image){0};
-    nst_scales sc;
-    nst_transfer_levels(o, &sc);
-    /* A checkpoint holds one level's optimisation and log rows. */
-    if (sc.n > 1 && (o->checkpoint || o->resume))
-        return nst_fail("%s: a checkpoint holds one level: give --start-size "
-                        "0 (or equal to --size) with --checkpoint and "
-                        "--resume",
-                        o->checkpoint ? o->checkpoint : o->resume);
-    char *settings = NULL;
+    checkpoints ck = {0};
+    nst_scales *sc = &ck.head.levels;
+    nst_transfer_levels(o, sc);
+    int first = 0;
     if ((o->checkpoint || o->resume) &&
-        !(settings = nst_checkpoint_settings(o)))
+        (!(ck.head.settings = nst_checkpoint_settings(o)) ||
+         (o->resume && (first = resume_load(o, hooks->log, &ck)) < 0))) {
+        checkpoints_free(&ck);
         return -1;
-    nst_progress_start(hooks->progress, hooks->label, sc.iters[0],
+    }
+    nst_progress_start(hooks->progress, hooks->label, sc->iters[first],
                        hooks->quiet);
     level prev = {0}, cur = {0};
     nst_picture picture = {0};
-    int updates = 0, stopped = 0;
-    for (int k = 0; k < sc.n && !stopped; k++) {
+    relay rl = {hooks, 0};
+    /* The levels before a resumed one were done in full. */
+    int updates = 0, rc = 0;
+    for (int k = 0; k < first; k++)
+        updates += sc->iters[k];
+    for (int k = first; k < sc->n; k++) {
         char prefix[PATH_MAX];
+        const int resumed = o->resume && k == first;
         if ((hooks->snap_stem &&
-             nst_transfer_snapshot_prefix(hooks->snap_stem, k + 1, sc.n,
+             nst_transfer_snapshot_prefix(hooks->snap_stem, k + 1, sc->n,
                                           prefix, sizeof prefix) != 0) ||
-            level_make(net, o, in, &sc, k, &prev, &cur) != 0) {
-            level_free(&prev);
-            free(settings);
-            return -1;
+            level_make(net, o, in, sc, k, &cur) != 0) {
+            rc = -1;
+            break;
+        }
+        /* A stop asked while the level was made: the run ends with the
+         * level before. */
+        if (k > first && stop_asked(&rl))
+            break;
+        if (!resumed && level_start(o, in, k, &prev, &cur) != 0) {
+            rc = -1;
+            break;
         }
         const int w = cur.px.content.w, h = cur.px.content.h;
         picture = (nst_picture){
             .w = w, .h = h, .quality = o->quality,
             .chroma = cur.px.chroma.data ? &cur.px.chroma : NULL};
-        nst_progress_level(hooks->progress, k + 1, sc.n, sc.size[k],
-                           sc.iters[k]);
+        nst_progress_level(hooks->progress, k + 1, sc->n, sc->size[k],
+                           sc->iters[k]);
+        ck.head.level = (uint32_t)k;
         const nst_optimise_job oj = {
             .obj = cur.obj, .k = net->vgg.k, .w = w, .h = h,
-            .iters = sc.iters[k], .optimizer = o->optimizer, .lr = o->lr,
+            .iters = sc->iters[k], .optimizer = o->optimizer, .lr = o->lr,
             .lbfgs_history = o->lbfgs_history, .save_every = o->save_every,
             .snap_prefix = hooks->snap_stem ? prefix : NULL,
             .snap_ext = hooks->snap_ext,
             .picture = &picture, .progress = hooks->progress, .log = hooks->log,
-            .on_iter = hooks->on_iter, .on_iter_ctx = hooks->ctx,
-            .checkpoint = o->checkpoint, .resume = o->resume,
-            .settings = settings, .level = k,
+            .on_iter = relay_iter, .on_iter_ctx = &rl,
+            .checkpoint = o->checkpoint, .head = &ck.head, .rows = &ck.rows,
+            .resume = resumed ? &ck.resumed : NULL, .seconds0 = ck.seconds0,
             .keep_last_good = o->keep_last_good};
+        /* From the first optimisation to the run's end, between levels
+         * too, SIGINT asks to stop. */
         if (hooks->sigint_stops)
             nst_interrupt_defer(1);
-        int done = nst_optimise(&oj, cur.px.content.data);
-        if (hooks->sigint_stops)
-            nst_interrupt_defer(0);
+        const int done = nst_optimise(&oj, cur.px.content.data);
+        if (resumed)
+            nst_checkpoint_free(&ck.resumed);
         /* Only the image goes on to the next level. */
         nst_objective_free(cur.obj);
         cur.obj = NULL;
         prev = cur;
         cur = (level){0};
         if (done < 0) {
-            /* With keep_last_good, x holds the last image whose loss was
-             * finite. */
-            picture.chroma = prev.px.chroma.data ? &prev.px.chroma : NULL;
-            if (done != NST_OPTIMISE_LAST_GOOD ||
-                nst_pixels_to_picture(&picture, prev.px.content.data,
-                                      result) != 0)
-                done = -1;
-            level_free(&prev);
-            free(settings);
-            return done;
+            rc = done;
+            break;
         }
         updates += done;
-        stopped = done < sc.iters[k];
+        if (done < sc->iters[k] || stop_asked(&rl))
+            break;
     }
-    /* The picture's chroma moved with the level into prev. */
+    if (hooks->sigint_stops)
+        nst_interrupt_defer(0);
+    level_free(&cur);
+    /* The picture's chroma moved with the level into prev. With
+     * keep_last_good, x holds the last image whose loss was finite. */
     picture.chroma = prev.px.chroma.data ? &prev.px.chroma : NULL;
-    if (nst_pixels_to_picture(&picture, prev.px.content.data, result) != 0)
-        updates = -1;
+    if ((rc == 0 || rc == NST_OPTIMISE_LAST_GOOD) &&
+        nst_pixels_to_picture(&picture, prev.px.content.data, result) != 0)
+        rc = -1;
     level_free(&prev);
-    free(settings);
-    return updates;
+    checkpoints_free(&ck);
+    return rc == 0 ? updates : rc;
 }

@@ -51,7 +51,9 @@ typedef struct nst_transfer_hooks {
      * nst_transfer_snapshot_prefix from this stem */
     const char *snap_stem;
     const char *snap_ext;
-    int sigint_stops;        /* SIGINT stops the optimisation, image kept */
+    /* SIGINT, from the first level's optimisation to the run's end,
+     * stops the run, the image so far kept */
+    int sigint_stops;
     nst_transfer_fn on_iter; /* NULL: none */
     void *ctx;
 } nst_transfer_hooks;
@@ -85,8 +87,10 @@ int nst_transfer_fits(const nst_network *net, const char *name,
  * stopped in); or -1 with a failure reason naming the input at fault
  * (result then empty); or, with o->keep_last_good, NST_OPTIMISE_LAST_GOOD
  * when a loss or gradient was not finite (the failure reason says which)
- * and result is the last image whose loss was finite. --checkpoint and
- * --resume need a single level. */
+ * and result is the last image whose loss was finite. With --checkpoint
+ * a checkpoint holds the level the run is in and the log rows of every
+ * level so far; --resume goes on in the level its file is in, writing
+ * those rows to the log first. */
 int nst_transfer(const nst_network *net, const nst_options *o,
                  const nst_transfer_inputs *in, const nst_transfer_hooks *hooks,
                  nst_image *result);

@@ -1,10 +1,14 @@
 /* Checkpoints: the optimizers' state saved and loaded continues them bit
- * for bit; a corrupt, torn, foreign or mismatched file is refused with a
- * one-line reason; and end to end, a run stopped (by Ctrl-C, or by fewer
- * --iters) and resumed writes the same result, log and snapshots as one
- * never stopped, for Adam and L-BFGS at 1 and 2 threads. */
+ * for bit; a corrupt, torn, foreign, old or mismatched file is refused
+ * with a one-line reason; a coarse-to-fine run stopped in its first
+ * level, at the boundary or in its second and resumed gives the result,
+ * log and snapshots of one never stopped, bit for bit (in process, on a
+ * small network of its own); and end to end, a run stopped (by Ctrl-C,
+ * or by fewer --iters) and resumed writes the same files as one never
+ * stopped, for Adam and L-BFGS at 1 and 2 threads. */
 #include <check.h>
 #include <glob.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +20,11 @@
 #include "cli.h"
 #include "error.h"
 #include "lbfgs.h"
+#include "network.h"
+#include "npz_writer.h"
 #include "nst_runner.h"
 #include "testutil.h"
+#include "transfer.h"
 
 /* ---- the optimizers' state ---- */
 
@@ -44,16 +51,19 @@ static void start_point(float *x)
     tu_fill(&r, x, N, -2, 2);
 }
 
-/* Writes the image x and the state of one optimizer (save) to path. */
+/* Writes the image x and the state of one optimizer (save) to path: a
+ * run of one level of 16 pixels and 100 iterations, with no log rows. */
 static void write_state(const char *path, const float *x,
                         void (*save)(const void *, nst_ckw *),
                         const void *state, nst_optimizer opt)
 {
-    const nst_checkpoint c = {.next = 0, .optimizer = opt, .w = N / 3,
-                              .h = 1};
+    char settings[] = "--size 16\n";
+    const nst_checkpoint c = {.levels = {1, {16}, {100}}, .next = 0,
+                              .optimizer = opt, .w = N / 3, .h = 1,
+                              .settings = settings};
     nst_ckw w;
-    ck_assert_msg(nst_checkpoint_begin(&w, path, &c, "--size 16\n") == 0,
-                  "%s", nst_failure_reason());
+    ck_assert_msg(nst_checkpoint_begin(&w, path, &c) == 0, "%s",
+                  nst_failure_reason());
     nst_ckw_f32s(&w, x, N);
     save(state, &w);
     ck_assert_msg(nst_checkpoint_commit(&w) == 0, "%s", nst_failure_reason());
@@ -200,8 +210,10 @@ static void expect_refused(const char *path, const char *what)
                   "wanted '%s': %s", what, why);
 }
 
-/* Header offsets: magic 0, version 8, level 12, next 16, finished 20,
- * optimizer 24, width 28, height 32, settings length 36, settings 40. */
+/* Header offsets: magic 0, version 8, levels 12, level 16, next 20,
+ * finished 24, optimizer 28, width 32, height 36, the one level's size 40
+ * and iterations 44, settings length 48, settings 52 (10 bytes), log rows
+ * 62. */
 START_TEST(hostile_checkpoints_are_refused)
 {
     char dir[4096], good[4200], bad[4200];
@@ -233,14 +245,23 @@ START_TEST(hostile_checkpoints_are_refused)
         const char *what;
     } edits[] = {
         {0, 0x4b43534e, "not an nst checkpoint"}, /* another magic */
-        {8, 2, "checkpoint version 2"},
-        {8, 0x01000000, "checkpoint version 16777216"}, /* big-endian 1 */
-        {16, 0xffffffff, "iteration 4294967295"},
-        {16, 1000001, "a field needs"},  /* rows past the end: no malloc */
-        {24, 7, "optimizer 7"},
-        {28, 0, "width 0"},
-        {32, 1 << 20, "height 1048576"},
-        {36, 0x7fffffff, "a field needs"},
+        /* The format before levels, and one to come. */
+        {8, 1, "checkpoint version 1; this nst reads version 2 only"},
+        {8, 3, "checkpoint version 3"},
+        {8, 0x02000000, "checkpoint version 33554432"}, /* big-endian 2 */
+        {12, 0, "levels 0, not 1 to 16"},
+        {12, 17, "levels 17"},
+        {16, 1, "level 1, not 0 to 0"},
+        {20, 0xffffffff, "iteration 4294967295"},
+        {20, 1, "log rows 0, not 1 to"}, /* fewer rows than iterations */
+        {28, 7, "optimizer 7"},
+        {32, 0, "width 0"},
+        {36, 1 << 20, "height 1048576"},
+        {40, 0, "level size 0"},
+        {44, 1000001, "level iterations 1000001"},
+        {48, 0x7fffffff, "a field needs"},
+        {62, 1000000, "a field needs"}, /* rows past the end: no malloc */
+        {62, 0xffffffff, "log rows 4294967295"},
     };
     for (size_t e = 0; e < sizeof edits / sizeof *edits; e++) {
         blob c = {malloc(b.n), b.n};
@@ -327,6 +348,359 @@ START_TEST(options_are_parsed)
 }
 END_TEST
 
+/* The settings hold the levels: --start-size 0 for one level, whatever
+ * made it one (0, --size, the default 256 above --size); the start and
+ * its iterations for several. */
+START_TEST(levels_are_settings)
+{
+    static const struct {
+        const char *start, *want;
+    } cases[] = {
+        {"0", "--size 32\n--start-size 0\n--content-weight"},
+        {"32", "--size 32\n--start-size 0\n--content-weight"},
+        {NULL, "--size 32\n--start-size 0\n--content-weight"},
+        {"16", "--size 32\n--start-size 16\n--start-iters 7\n"
+               "--content-weight"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        nst_cli cli;
+        char msg[512];
+        char *argv[] = {"nst",           "--content", "c.jpg",  "--style",
+                        "s.jpg",         "--out",     "o.png",  "--size",
+                        "32",            "--start-iters", "7",
+                        "--start-size",  (char *)cases[i].start, NULL};
+        ck_assert_int_eq(nst_cli_parse(cases[i].start ? 13 : 11, argv, &cli,
+                                       msg, sizeof msg),
+                         NST_CLI_RUN);
+        char *set = nst_checkpoint_settings(&cli.options);
+        ck_assert_msg(strstr(set, cases[i].want), "--start-size %s: %s",
+                      cases[i].start ? cases[i].start : "default", set);
+        free(set);
+    }
+}
+END_TEST
+
+/* A checkpoint of levels 16, 32 (4 then 5 iterations) in level le at
+ * iteration next, checked against a run of another schedule. */
+static const char *levels_refusal(int le, uint32_t next, const nst_scales *sc)
+{
+    const nst_checkpoint c = {.levels = {2, {16, 32}, {4, 5}},
+                              .level = (uint32_t)le, .next = next};
+    if (nst_checkpoint_match_levels(&c, "ck", sc) == 0)
+        return NULL;
+    return nst_failure_reason();
+}
+
+/* Levels that are not the run's, a level done with other --iters, or
+ * fewer iterations than the checkpoint has done are named; more
+ * iterations on the checkpoint's level or on the levels after it are
+ * not. */
+START_TEST(other_levels_are_named)
+{
+    const nst_scales same = {2, {16, 32}, {4, 5}}, more = {2, {16, 32}, {4, 9}},
+                     fewer = {2, {16, 32}, {4, 2}},
+                     three = {3, {16, 23, 32}, {4, 5, 5}};
+    ck_assert_ptr_null(levels_refusal(1, 5, &same));
+    ck_assert_ptr_null(levels_refusal(1, 5, &more));
+    ck_assert_ptr_null(levels_refusal(0, 4, &fewer));
+    ck_assert_str_eq(levels_refusal(1, 3, &fewer),
+                     "ck: the checkpoint is at iteration 3 of level 2 of 2; "
+                     "give --iters 3 or more");
+    ck_assert_str_eq(levels_refusal(0, 0, &three),
+                     "ck: the checkpoint's levels are 16, 32 px, this run's "
+                     "are 16, 23, 32 px");
+    /* Levels 16, 32, 64 with 4, 5, 5 iterations, in the third. */
+    const nst_checkpoint c = {.levels = {3, {16, 32, 64}, {4, 5, 5}},
+                              .level = 2, .next = 1};
+    const nst_scales other = {3, {16, 32, 64}, {4, 6, 6}};
+    ck_assert_int_eq(nst_checkpoint_match_levels(&c, "ck", &other), -1);
+    ck_assert_str_eq(nst_failure_reason(),
+                     "ck: the checkpoint's run did level 2 of 3 with --iters "
+                     "5; give --iters 5 to continue it");
+    /* One level: --iters alone. */
+    const nst_checkpoint one = {.levels = {1, {32}, {9}}, .next = 9};
+    const nst_scales less = {1, {32}, {8}};
+    ck_assert_int_eq(nst_checkpoint_match_levels(&one, "ck", &less), -1);
+    ck_assert_str_eq(nst_failure_reason(), "ck: the checkpoint is at "
+                                           "iteration 9; give --iters 9 or "
+                                           "more");
+}
+END_TEST
+
+/* ---- several levels, in process ---- */
+
+/* The log without its seconds column, the sixth (a resumed run's seconds
+ * go on from the checkpoint's, so they differ): the losses as text. */
+static void losses(const char *path, char *buf, size_t size)
+{
+    char text[16384];
+    tu_read_text(path, text, sizeof text);
+    size_t at = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        char *from = line;
+        for (int i = 0; i < 5 && from; i++)
+            from = strchr(from, ',') ? strchr(from, ',') + 1 : NULL;
+        ck_assert_ptr_nonnull(from);
+        const char *to = strchr(from, ',');
+        at += (size_t)snprintf(buf + at, size - at, "%.*s%s\n",
+                               (int)(from - line), line, to ? to + 1 : "");
+        ck_assert_uint_lt(at, size);
+    }
+}
+
+/* A network of three narrow layers (conv1_1, conv1_2 and conv2_1, 3 -> 4
+ * -> 4 -> 4 channels, seeded He-scaled weights) and seeded pictures of
+ * 24x20 and 20x20: a whole coarse-to-fine run at 16 and 32 pixels takes
+ * milliseconds, and every level goes through a pool. */
+typedef struct fixture {
+    char dir[4096];
+    nst_network net;
+    nst_image content, style;
+} fixture;
+
+static void fixture_make(fixture *f, const char *tag)
+{
+    char weights[4200];
+    tu_tmpdir(tag, f->dir, sizeof f->dir);
+    snprintf(weights, sizeof weights, "%s/w.npz", f->dir);
+    static const char *const names[] = {"conv1_1_W", "conv1_1_b",
+                                        "conv1_2_W", "conv1_2_b",
+                                        "conv2_1_W", "conv2_1_b"};
+    double v[3][9 * 4 * 4], b[3][4];
+    npzw_array a[6];
+    tu_rng r = {11};
+    for (int l = 0; l < 3; l++) {
+        const int cin = l ? 4 : 3;
+        const double bound = sqrt(6.0 / (9.0 * cin));
+        for (int i = 0; i < 9 * cin * 4; i++)
+            v[l][i] = tu_uniform(&r, -bound, bound);
+        for (int i = 0; i < 4; i++)
+            b[l][i] = tu_uniform(&r, -0.5, 0.5);
+        a[2 * l] = (npzw_array){.name = names[2 * l], .descr = "<f4",
+                                .ndim = 4, .shape = {3, 3, cin, 4},
+                                .values = v[l]};
+        a[2 * l + 1] = (npzw_array){.name = names[2 * l + 1],
+                                    .descr = "<f4", .ndim = 1, .shape = {4},
+                                    .values = b[l]};
+    }
+    const npzw_options o = {0};
+    ck_assert_int_eq(npzw_write(weights, a, 6, &o, NULL), 0);
+    ck_assert_msg(nst_network_load(&f->net, weights, "relu2_1",
+                                   "relu1_1,relu2_1", NST_POOL_AVG,
+                                   nst_kernels_best()) == 0,
+                  "%s", nst_failure_reason());
+    ck_assert_int_eq(nst_image_alloc(&f->content, 24, 20), 0);
+    ck_assert_int_eq(nst_image_alloc(&f->style, 20, 20), 0);
+    tu_fill(&r, f->content.data, 3 * 24 * 20, 0, 255);
+    tu_fill(&r, f->style.data, 3 * 20 * 20, 0, 255);
+}
+
+static void fixture_free(fixture *f)
+{
+    nst_network_free(&f->net);
+    nst_image_free(&f->content);
+    nst_image_free(&f->style);
+}
+
+/* on_iter: asks to stop at its call `at` (counted over every level from
+ * 0; -1: never). */
+typedef struct stopper {
+    int at, calls;
+} stopper;
+
+static int stop_at(void *ctx, int iter, const nst_losses *l, double seconds)
+{
+    (void)iter, (void)l, (void)seconds;
+    stopper *s = ctx;
+    return s->calls++ == s->at;
+}
+
+/* A run of the fixture's pictures with the options `opts` (words split at
+ * spaces, no paths) after the common ones: 32 pixels from 16, the log in
+ * dir/<name>.csv, snapshots every 2 iterations as dir/<name>_..., the
+ * checkpoint `ck` (NULL: none) written, and resumed if `resume`; stopped
+ * at on_iter call stop (-1: never). The updates made (or -1, the log then
+ * dropped), the result in img. */
+static int run_levels(fixture *f, const char *name, const char *opts,
+                      const char *ck, int resume, int stop, nst_image *img)
+{
+    char words[512], log_path[4300], stem[4300];
+    char *argv[64] = {"nst", "--content", "c.png", "--style", "s.png",
+                      "--out", "o.png", "--weights", "w.npz", "--size", "32",
+                      "--start-size", "16", "--save-every", "2",
+                      "--content-layers", "relu2_1", "--style-layers",
+                      "relu1_1,relu2_1", "--quiet"};
+    int argc = 20;
+    snprintf(words, sizeof words, "%s", opts);
+    for (char *w = strtok(words, " "); w; w = strtok(NULL, " "))
+        argv[argc++] = w;
+    if (ck) {
+        argv[argc++] = "--checkpoint";
+        argv[argc++] = (char *)ck;
+    }
+    if (ck && resume) {
+        argv[argc++] = "--resume";
+        argv[argc++] = (char *)ck;
+    }
+    argv[argc] = NULL;
+    nst_cli cli;
+    char msg[512];
+    ck_assert_msg(nst_cli_parse(argc, argv, &cli, msg, sizeof msg) ==
+                      NST_CLI_RUN,
+                  "%s", msg);
+    snprintf(log_path, sizeof log_path, "%s/%s.csv", f->dir, name);
+    snprintf(stem, sizeof stem, "%s/%s_", f->dir, name);
+    nst_run_log log;
+    ck_assert_int_eq(nst_run_log_open(&log, log_path), 0);
+    nst_progress progress;
+    stopper st = {stop, 0};
+    const nst_transfer_hooks hooks = {
+        .progress = &progress, .label = "", .quiet = 1, .log = &log,
+        .snap_stem = stem, .snap_ext = ".png", .on_iter = stop_at,
+        .ctx = &st};
+    const nst_transfer_inputs in = {
+        .content = &f->content, .content_name = "c.png", .n_styles = 1,
+        .style = {&f->style}, .style_name = {"s.png"}};
+    const int done = nst_transfer(&f->net, &cli.options, &in, &hooks, img);
+    if (done >= 0)
+        ck_assert_int_eq(nst_run_log_commit(&log), 0);
+    else
+        nst_run_log_abort(&log);
+    return done;
+}
+
+/* Where a run of levels 16 (4 iterations) and 32 stops, by on_iter call:
+ * calls 0 .. 4 are level 1's iterations, 5 on level 2's. */
+static const struct {
+    int stop;     /* the call that asks to stop */
+    int level;    /* the level (from 0) the checkpoint is then in */
+    uint32_t next; /* and its iteration */
+    int side;     /* the longest side of the result so far */
+    int iters;    /* --iters of the resumed run and the one never stopped */
+} stops[] = {
+    {1, 0, 2, 16, 5}, /* in level 1 */
+    /* At the boundary: before level 1's last evaluation, or at it (the
+     * checkpoint before it stands). */
+    {3, 0, 4, 16, 5},
+    {4, 0, 4, 16, 5},
+    {7, 1, 3, 32, 5}, /* in level 2 */
+    {7, 1, 3, 32, 8}, /* in level 2, resumed with more iterations */
+};
+enum { N_STOPS = sizeof stops / sizeof *stops };
+
+/* dir/a_... and dir/b_... are the same snapshots, each there: after 2 on
+ * level 1 of 4 iterations, after 2, 4, ... below iters on level 2. */
+static void same_level_snapshots(const char *dir, int iters)
+{
+    for (int level = 1; level <= 2; level++)
+        for (int it = 2; it < (level == 1 ? 4 : iters); it += 2) {
+            char a[4300], b[4300];
+            snprintf(a, sizeof a, "%s/a_level%d_iter_%04d.png", dir, level,
+                     it);
+            snprintf(b, sizeof b, "%s/b_level%d_iter_%04d.png", dir, level,
+                     it);
+            ck_assert_msg(tu_file_size(a) > 0 && tu_same_bytes(a, b),
+                          "snapshot %d of level %d differs", it, level);
+        }
+}
+
+/* Loop index i: optimizer i / N_STOPS (Adam, L-BFGS), stop i % N_STOPS.
+ * Stopped there (the checkpoint then in the level and at the iteration
+ * the stop implies, the result so far at that level's size) and resumed,
+ * a run gives the very floats, log losses and snapshots of a run never
+ * stopped. */
+START_TEST(levels_resume_bit_for_bit)
+{
+    const int s = _i % N_STOPS;
+    const char *opt = _i / N_STOPS ? "lbfgs" : "adam";
+    char first[128], opts[128], ck[4300], path[2][4300], log[2][16384];
+    fixture f;
+    fixture_make(&f, "ckpt_levels");
+    snprintf(ck, sizeof ck, "%s/ck", f.dir);
+    /* The stopped run has --iters 5, the others the case's. */
+    snprintf(first, sizeof first, "--start-iters 4 --iters 5 --optimizer %s",
+             opt);
+    snprintf(opts, sizeof opts, "--start-iters 4 --iters %d --optimizer %s",
+             stops[s].iters, opt);
+    nst_image a, b;
+    ck_assert_msg(run_levels(&f, "a", opts, NULL, 0, -1, &a) ==
+                      4 + stops[s].iters,
+                  "%s", nst_failure_reason());
+    const int done = run_levels(&f, "b", first, ck, 0, stops[s].stop, &b);
+    ck_assert_int_eq(done, 4 * stops[s].level + (int)stops[s].next);
+    ck_assert_int_eq(b.w > b.h ? b.w : b.h, stops[s].side);
+    nst_image_free(&b);
+    nst_checkpoint c;
+    ck_assert_msg(nst_checkpoint_load(ck, &c) == 0, "%s",
+                  nst_failure_reason());
+    ck_assert_int_eq(c.level, stops[s].level);
+    ck_assert_uint_eq(c.next, stops[s].next);
+    nst_checkpoint_free(&c);
+    ck_assert_msg(run_levels(&f, "b", opts, ck, 1, -1, &b) ==
+                      4 + stops[s].iters,
+                  "%s", nst_failure_reason());
+    ck_assert(a.w == b.w && a.h == b.h);
+    ck_assert_msg(memcmp(a.data, b.data, 3 * sizeof(float) * a.w * a.h) ==
+                      0,
+                  "the results differ");
+    for (int i = 0; i < 2; i++) {
+        snprintf(path[i], sizeof path[i], "%s/%c.csv", f.dir, "ab"[i]);
+        losses(path[i], log[i], sizeof log[i]);
+    }
+    ck_assert_str_eq(log[0], log[1]);
+    same_level_snapshots(f.dir, stops[s].iters);
+    nst_image_free(&a);
+    nst_image_free(&b);
+    fixture_free(&f);
+}
+END_TEST
+
+/* A resume with other levels, or another --iters on a level the
+ * checkpoint has done (levels 8, 16, 32 here, stopped in the third), or
+ * fewer on its own level (stopped in the second), fails naming the file
+ * and the difference; no result. */
+START_TEST(other_levels_are_refused)
+{
+    static const struct {
+        int stop;
+        const char *opts, *what;
+    } cases[] = {
+        {8, "--start-size 8 --start-iters 2 --iters 4",
+         "the checkpoint's run did level 2 of 3 with --iters 3; give --iters "
+         "3 to continue it"},
+        {8, "--start-size 16 --start-iters 2 --iters 3",
+         "--start-size was 8, is 16"},
+        {8, "--start-size 0 --start-iters 2 --iters 3",
+         "--start-size was 8, is 0"},
+        {8, "--start-size 8 --start-iters 3 --iters 3",
+         "--start-iters was 2, is 3"},
+        {4, "--start-size 8 --start-iters 2 --iters 1",
+         "at iteration 2 of level 2 of 3; give --iters 2 or more"},
+    };
+    fixture f;
+    fixture_make(&f, "ckpt_other_levels");
+    char ck[4300];
+    snprintf(ck, sizeof ck, "%s/ck", f.dir);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        /* Level 1 is calls 0 .. 2, level 2 3 .. 6, level 3 7 on. */
+        nst_image img;
+        ck_assert_int_ge(run_levels(&f, "b", "--start-size 8 --start-iters 2 "
+                                             "--iters 3",
+                                    ck, 0, cases[i].stop, &img),
+                         0);
+        nst_image_free(&img);
+        ck_assert_int_eq(run_levels(&f, "b", cases[i].opts, ck, 1, -1, &img),
+                         -1);
+        const char *why = nst_failure_reason();
+        ck_assert_msg(strstr(why, ck) && strstr(why, cases[i].what) &&
+                          !strchr(why, '\n'),
+                      "wanted '%s': %s", cases[i].what, why);
+        ck_assert_ptr_null(img.data);
+    }
+    fixture_free(&f);
+}
+END_TEST
+
 /* ---- end to end ---- */
 
 static char weights[4096], content[4096], style[4096];
@@ -365,28 +739,10 @@ static void run_ok(const char *args)
     ck_assert_msg(tu_nst(args, err, sizeof err) == 0, "%s", err);
 }
 
-/* The log without its seconds column, the sixth (a resumed run's seconds
- * go on from the checkpoint's, so they differ): the losses as text. */
-static void losses(const char *path, char *buf, size_t size)
-{
-    char text[16384];
-    tu_read_text(path, text, sizeof text);
-    size_t at = 0;
-    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
-        char *from = line;
-        for (int i = 0; i < 5 && from; i++)
-            from = strchr(from, ',') ? strchr(from, ',') + 1 : NULL;
-        ck_assert_ptr_nonnull(from);
-        const char *to = strchr(from, ',');
-        at += (size_t)snprintf(buf + at, size - at, "%.*s%s\n",
-                               (int)(from - line), line, to ? to + 1 : "");
-        ck_assert_uint_lt(at, size);
-    }
-}
-
 /* dir/a (never stopped) and dir/b (stopped and resumed) wrote the same
- * result, log and snapshots. */
-static void assert_same_runs(const char *dir, int iters)
+ * result, log and snapshots: of one level of iters iterations, or with
+ * start_iters > 0 of two levels of start_iters and iters. */
+static void assert_same_runs(const char *dir, int start_iters, int iters)
 {
     char a[4200], b[4200], la[16384], lb[16384];
     snprintf(a, sizeof a, "%s/a.png", dir);
@@ -397,11 +753,16 @@ static void assert_same_runs(const char *dir, int iters)
     losses(a, la, sizeof la);
     losses(b, lb, sizeof lb);
     ck_assert_str_eq(la, lb);
-    for (int it = 2; it < iters; it += 2) {
-        snprintf(a, sizeof a, "%s/a_iter_%04d.png", dir, it);
-        snprintf(b, sizeof b, "%s/b_iter_%04d.png", dir, it);
-        ck_assert_msg(tu_file_size(a) > 0 && tu_same_bytes(a, b),
-                      "snapshot %d differs", it);
+    for (int level = start_iters ? 1 : 2; level <= 2; level++) {
+        char name[32] = "";
+        if (start_iters)
+            snprintf(name, sizeof name, "level%d_", level);
+        for (int it = 2; it < (level == 1 ? start_iters : iters); it += 2) {
+            snprintf(a, sizeof a, "%s/a_%siter_%04d.png", dir, name, it);
+            snprintf(b, sizeof b, "%s/b_%siter_%04d.png", dir, name, it);
+            ck_assert_msg(tu_file_size(a) > 0 && tu_same_bytes(a, b),
+                          "snapshot %s%d differs", name, it);
+        }
     }
 }
 
@@ -421,37 +782,51 @@ START_TEST(resumed_with_more_iters_is_the_same)
     run_ok(args);
     run_args(_i, dir, "a", 7, "", args, sizeof args);
     run_ok(args);
-    assert_same_runs(dir, 7);
+    assert_same_runs(dir, 0, 7);
 }
 END_TEST
 
-/* Ctrl-C once the first checkpoint is there, then resumed. */
+/* Ctrl-C once the first checkpoint is there, in a run of levels 12 (20
+ * iterations) and 24: the result so far is of the level it stopped in;
+ * then resumed with 3 iterations past the stop (or 3 on level 2). */
 START_TEST(resumed_after_ctrl_c_is_the_same)
 {
     char dir[4096], args[40000], extra[9000], ck[4200], errf[4200],
-        err[4096];
+        err[4096], out[4200];
     if (skipped(_i))
         return;
     tu_tmpdir("ckpt_sigint", dir, sizeof dir);
     snprintf(ck, sizeof ck, "%s/ck", dir);
     snprintf(errf, sizeof errf, "%s/err", dir);
-    snprintf(extra, sizeof extra, "--checkpoint '%s'", ck);
+    snprintf(out, sizeof out, "%s/b.png", dir);
+    enum { START_ITERS = 20 };
+    static const char levels[] = "--start-size 12 --start-iters 20";
+    snprintf(extra, sizeof extra, "%s --checkpoint '%s'", levels, ck);
     run_args(_i, dir, "b", 1000000, extra, args, sizeof args);
     pid_t pid = tu_nst_start(args, errf);
     /* Up to 10 minutes: emulators are slow. */
     for (int tries = 0; tries < 12000 && tu_file_size(ck) <= 0; tries++)
         nanosleep(&(struct timespec){.tv_nsec = 50000000}, NULL);
-    const int iters = tu_nst_interrupt(pid, errf, err, sizeof err) + 3;
-    snprintf(extra, sizeof extra, "--checkpoint '%s' --resume '%s'", ck, ck);
+    const int stopped = tu_nst_interrupt(pid, errf, err, sizeof err);
+    /* Tübingen, 1024x768: 12x9 on level 1, 24x18 on level 2. */
+    nst_image so_far;
+    ck_assert_msg(nst_image_load(out, &so_far) == 0, "%s",
+                  nst_failure_reason());
+    ck_assert_int_eq(so_far.w, stopped <= START_ITERS ? 12 : 24);
+    nst_image_free(&so_far);
+    const int iters = (stopped > START_ITERS ? stopped - START_ITERS : 0) + 3;
+    snprintf(extra, sizeof extra, "%s --checkpoint '%s' --resume '%s'",
+             levels, ck, ck);
     run_args(_i, dir, "b", iters, extra, args, sizeof args);
     run_ok(args);
-    run_args(_i, dir, "a", iters, "", args, sizeof args);
+    run_args(_i, dir, "a", iters, levels, args, sizeof args);
     run_ok(args);
-    assert_same_runs(dir, iters);
+    assert_same_runs(dir, START_ITERS, iters);
 }
 END_TEST
 
-/* --resume with another setting, a smaller --iters or no file at all:
+/* --resume with another setting (one level, whatever --start-size made
+ * it so, is --start-size 0), a smaller --iters or no file at all:
  * exit 1, one line saying what, no result. */
 START_TEST(mismatched_resume_is_refused)
 {
@@ -467,6 +842,7 @@ START_TEST(mismatched_resume_is_refused)
     } cases[] = {
         {"--tv-weight 0.5", "--tv-weight was 1, is 0.5", 9},
         {"--size 40", "--size was 24, is 40", 9},
+        {"--start-size 12", "--start-size was 0, is 12", 9},
         {"", "at iteration 4; give --iters 4 or more", 3},
     };
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
@@ -493,7 +869,14 @@ int main(void)
     tcase_add_test(unit, hostile_checkpoints_are_refused);
     tcase_add_test(unit, other_settings_are_named);
     tcase_add_test(unit, options_are_parsed);
+    tcase_add_test(unit, levels_are_settings);
+    tcase_add_test(unit, other_levels_are_named);
     suite_add_tcase(s, unit);
+    TCase *levels = tcase_create("levels");
+    tcase_set_timeout(levels, 600);
+    tcase_add_loop_test(levels, levels_resume_bit_for_bit, 0, 2 * N_STOPS);
+    tcase_add_test(levels, other_levels_are_refused);
+    suite_add_tcase(s, levels);
     if (have_data()) {
         TCase *tc = tcase_create("resume");
         tcase_set_timeout(tc, 600);

@@ -1,6 +1,7 @@
 /* libFuzzer harness: a checkpoint file as --resume reads it: the header,
- * settings and rows, then the image and each optimizer's state for the
- * image size it claims (small ones only, to keep the runs fast). */
+ * levels, settings and rows, then the image and each optimizer's state
+ * for the image size it claims (small ones only, to keep the runs
+ * fast). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -24,7 +25,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int fd = fuzz_memfile(data, size, path, sizeof path);
     nst_checkpoint c;
     if (nst_checkpoint_load(path, &c) == 0) {
+        /* The seeds' settings and levels. */
+        const nst_scales sc = {2, {1, 2}, {2, 3}};
         nst_checkpoint_match(&c, path, "--size 16\n--optimizer adam\n");
+        nst_checkpoint_match_levels(&c, path, &sc);
         const size_t n = 3 * (size_t)c.w * c.h;
         float *x = n <= 3 * 64 * 64 ? malloc(n * sizeof *x) : NULL;
         if (x && nst_ckr_f32s(&c.state, x, n) == 0) {

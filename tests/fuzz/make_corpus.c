@@ -139,8 +139,9 @@ static int square(void *ctx, const float *x, double *loss, float *grad)
     return 0;
 }
 
-/* Checkpoints of a 2 x 2 image with two log rows, one per optimizer (the
- * L-BFGS one with history 2, as the harness makes it). */
+/* Checkpoints of a 2 x 2 image in level 2 of 2, with three log rows of
+ * level 1 and two of level 2, one per optimizer (the L-BFGS one with
+ * history 2, as the harness makes it). */
 static void checkpoint_seeds(void)
 {
     float x[12];
@@ -153,19 +154,22 @@ static void checkpoint_seeds(void)
     nst_lbfgs_report r;
     for (int i = 0; l && i < 4; i++)
         made(nst_lbfgs_step(l, x, &r) == 0, "L-BFGS");
-    const nst_ckpt_row rows[2] = {{{3, 1, 2, 0.5}, 0.25}, {{2, 1, 1, 0}, 1}};
+    nst_ckpt_row rows[5] = {{0, 1, {4, 2, 2, 0.5}, 0.125},
+                            {1, 1, {3, 1, 2, 0.5}, 0.25},
+                            {2, 1, {3, 1, 2, 0.25}, 0.5},
+                            {0, 2, {3, 1, 2, 0.5}, 0.75},
+                            {1, 2, {2, 1, 1, 0}, 1}};
+    char settings[] = "--size 16\n--optimizer adam\n";
     for (int k = 0; k < 2; k++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/checkpoint/%s.ckpt", dir,
                  k ? "lbfgs" : "adam");
         const nst_checkpoint c = {
-            .next = 2, .optimizer = k ? NST_OPTIMIZER_LBFGS
-                                      : NST_OPTIMIZER_ADAM,
-            .w = 2, .h = 2, .rows = (nst_ckpt_row *)rows};
+            .levels = {2, {1, 2}, {2, 3}}, .level = 1, .next = 2,
+            .optimizer = k ? NST_OPTIMIZER_LBFGS : NST_OPTIMIZER_ADAM,
+            .w = 2, .h = 2, .settings = settings, .rows = {rows, 5, 5}};
         nst_ckw w;
-        made(l && nst_checkpoint_begin(&w, path, &c,
-                                       "--size 16\n--optimizer adam\n") == 0,
-             path);
+        made(l && nst_checkpoint_begin(&w, path, &c) == 0, path);
         nst_ckw_f32s(&w, x, 12);
         if (k)
             nst_lbfgs_save(l, &w);
