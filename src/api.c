@@ -221,10 +221,12 @@ nst_status nst_transfer_rgb8(const nst_model *m, const nst_options *o,
     const nst_transfer_hooks hooks = {
         .progress = &progress, .quiet = 1,
         .on_iter = rq->progress ? follow_iteration : NULL, .ctx = &f};
-    /* It writes no file: no snapshots, no checkpoint, and none read. */
+    /* It writes no file (no snapshots, no checkpoint, and none read) and
+     * prints nothing, the memory plan's line included. */
     nst_options t = *o;
     t.save_every = 0;
     t.checkpoint = t.resume = NULL;
+    t.quiet = 1;
     nst_image img;
     const int done = nst_transfer(&m->net, &t, &p.in, &hooks, &img);
     pictures_free(&p);
