@@ -79,6 +79,7 @@ pic default 256 --style "$starry"
 pic colors-luminance 256 --style "$starry" --preserve-colors luminance
 pic colors-histogram 256 --style "$starry" --preserve-colors histogram
 pic blend 256 --style "$starry" --style "$scream"
+pic blend-3-1 256 --style "$starry" --style "$scream" --style-blend 3,1
 pic mask 256 --style "$starry" --style "$scream" \
     --style-mask "$tmp/sky.tga" --style-mask "$tmp/town.tga"
 pic init-noise 256 --style "$starry" --init noise
