@@ -92,7 +92,7 @@ pic style-layers-deep 256 --style "$starry" \
     --style-layers relu2_2:0.5,relu3_1,relu3_2,relu3_3
 pic content-layers 256 --style "$starry" --content-layers relu1_2
 pic tv-0 256 --style "$starry" --tv-weight 0
-pic tv-100 256 --style "$starry" --tv-weight 100
+pic tv-10 256 --style "$starry" --tv-weight 10
 pic style-scale-half 256 --style "$starry" --style-scale 0.5
 pic style-scale-2 256 --style "$starry" --style-scale 2
 pic start-128 256 --style "$starry" --start-size 128
