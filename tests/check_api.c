@@ -3,6 +3,7 @@
  *   settings on the same files (both go through the transfer core, so
  *   "the same" is exact: any difference in sizing, colours, masks or the
  *   starting image shows up);
+ * - a transfer prints nothing, whatever o->quiet says;
  * - the progress callback sees every iteration once, in order, and a
  *   non-zero return at iteration k stops the run there with NST_CANCELLED,
  *   handing back, if asked, the picture of a run of k + 1 iterations;
@@ -14,10 +15,13 @@
  * NST_TEST_QUICK (sanitizers, emulators) 32 pixels and fewer
  * iterations. */
 #include <check.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "image.h"
@@ -143,6 +147,43 @@ START_TEST(api_gives_the_bytes_of_the_program)
     assert_same_pictures(&got, &want);
     nst_rgb8_free(&got);
     nst_rgb8_free(&want);
+}
+END_TEST
+
+/* A transfer prints nothing, even with o->quiet 0: the progress and the
+ * memory plan's line are the program's. Standard error goes to a file
+ * for the call. */
+START_TEST(transfer_prints_nothing)
+{
+    if (!model)
+        return;
+    nst_options o;
+    small_options(&o);
+    o.quiet = 0;
+    o.iters = 1;
+    nst_rgb8 styles[1] = {style};
+    nst_request rq = {.content = &content, .styles = styles, .n_styles = 1};
+    char dir[4096], path[4200];
+    tu_tmpdir("api_silent", dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/stderr", dir);
+    fflush(stderr);
+    const int saved = dup(2);
+    const int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ck_assert(saved >= 0 && fd >= 0 && dup2(fd, 2) == 2);
+    nst_rgb8 out;
+    nst_error e = {0};
+    const nst_status st = nst_transfer_rgb8(model, &o, &rq, &out, &e);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    close(fd);
+    ck_assert_msg(st == NST_OK, "%s", e.reason);
+    struct stat sb;
+    ck_assert(stat(path, &sb) == 0);
+    ck_assert_msg(sb.st_size == 0, "%s: the transfer printed %lld bytes",
+                  path, (long long)sb.st_size);
+    nst_rgb8_free(&out);
+    nst_error_clear(&e);
 }
 END_TEST
 
@@ -490,6 +531,7 @@ int main(void)
     TCase *runs = tcase_create("runs");
     tcase_set_timeout(runs, 600);
     tcase_add_loop_test(runs, api_gives_the_bytes_of_the_program, 0, 2);
+    tcase_add_test(runs, transfer_prints_nothing);
     tcase_add_test(runs, callback_sees_every_iteration_and_cancels);
     tcase_add_test(runs, two_threads_share_a_model);
     suite_add_tcase(s, runs);
