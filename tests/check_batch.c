@@ -301,7 +301,7 @@ END_TEST
  * quality settings. A second run finds only the images again. */
 START_TEST(without_out_pairs_go_into_the_data_folder)
 {
-    char data[4096], args[40000], err[8192], path[4400], text[4096];
+    char data[4096], args[40000], err[8192], path[4400];
     tu_tmpdir("batch_into_data", data, sizeof data);
     make_data(data, 0);
     snprintf(args, sizeof args, "cp '%s' '%s/start.jpg'", content2, data);
@@ -327,16 +327,11 @@ START_TEST(without_out_pairs_go_into_the_data_folder)
         ck_assert_int_eq(img.w, 32);
         nst_image_free(&img);
     }
-    snprintf(path, sizeof path, "%s/gen_1/pair.txt", data);
-    tu_read_text(path, text, sizeof text);
-    static const char *const lines[] = {
-        "content_c.jpg\n", "style_x.jpg\n", "preserve-colors histogram\n",
-        "quality 80\n", "start.jpg\n"};
-    for (size_t i = 0; i < sizeof lines / sizeof *lines; i++)
-        ck_assert_msg(strstr(text, lines[i]), "pair.txt lacks %s: %s",
-                      lines[i], text);
     snprintf(args, sizeof args, "init %s/start.jpg\n", data);
-    ck_assert_msg(strstr(text, args), "pair.txt: %s", text);
+    const char *const lines[] = {
+        "content_c.jpg\n", "style_x.jpg\n", "preserve-colors histogram\n",
+        "quality 80\n", "start.jpg\n", args};
+    tu_assert_pair_txt(data, 1, lines, sizeof lines / sizeof *lines);
 }
 END_TEST
 
@@ -344,7 +339,7 @@ END_TEST
  * settings make the pair's picture again. */
 START_TEST(pair_txt_records_the_noise_start)
 {
-    char data[4096], out[4200], err[8192], path[4400], text[4096];
+    char data[4096], out[4200], err[8192];
     tu_tmpdir("batch_noise_start", data, sizeof data);
     make_data(data, 0);
     ck_assert_msg(run_batch(data,
@@ -352,13 +347,9 @@ START_TEST(pair_txt_records_the_noise_start)
                             "--seed 3 --quiet",
                             out, err, sizeof err) == 0,
                   "%s", err);
-    snprintf(path, sizeof path, "%s/gen_1/pair.txt", out);
-    tu_read_text(path, text, sizeof text);
     static const char *const lines[] = {"\ninit noise\n", "\nseed 3\n",
                                         "\ninit-noise-ratio 0.625\n"};
-    for (size_t i = 0; i < sizeof lines / sizeof *lines; i++)
-        ck_assert_msg(strstr(text, lines[i]), "pair.txt lacks %s: %s",
-                      lines[i] + 1, text);
+    tu_assert_pair_txt(out, 1, lines, sizeof lines / sizeof *lines);
 }
 END_TEST
 

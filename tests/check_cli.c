@@ -191,14 +191,9 @@ START_TEST(batch_pairs_every_content_with_every_style)
             snprintf(p, sizeof p, "%s/gen_%d/%s", outdir, i, files[j]);
             ck_assert_msg(tu_file_size(p) > 0, "missing %s", p);
         }
-    char p[8192], text[2048];
-    snprintf(p, sizeof p, "%s/gen_1/pair.txt", outdir);
-    FILE *f = fopen(p, "r");
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    text[n] = 0;
-    fclose(f);
-    ck_assert_msg(strstr(text, "content_b.jpg") && strstr(text, "style_x.jpg"),
-                  "gen_1 is not content_b x style_x: %s", text);
+    static const char *const pair1[] = {"content_b.jpg", "style_x.jpg"};
+    tu_assert_pair_txt(outdir, 1, pair1, 2);
+    char p[8192];
     snprintf(p, sizeof p, "%s/gen_2", outdir);
     ck_assert_int_eq(tu_file_size(p), -1);
 }
@@ -554,6 +549,35 @@ static nst_cli_status parse(const char *const *args, int n, nst_cli *cli,
     return nst_cli_parse(n + 1, argv, cli, msg, size);
 }
 
+/* A command line the parser must refuse, and its message. */
+typedef struct usage_case {
+    const char *args[8];
+    int n;
+    const char *msg;
+} usage_case;
+
+/* Each case's arguments after the n_common ones of common must be refused
+ * with the case's message. */
+static void expect_usage_errors(const char *const *common, int n_common,
+                                const usage_case *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *args[24];
+        nst_cli cli;
+        char msg[512];
+        ck_assert_int_le(n_common + cases[i].n, 24);
+        for (int j = 0; j < n_common; j++)
+            args[j] = common[j];
+        for (int j = 0; j < cases[i].n; j++)
+            args[n_common + j] = cases[i].args[j];
+        ck_assert_msg(parse(args, n_common + cases[i].n, &cli, msg,
+                            sizeof msg) == NST_CLI_USAGE_ERROR,
+                      "case %zu (%s ...) was not refused", i,
+                      cases[i].args[0]);
+        ck_assert_str_eq(msg, cases[i].msg);
+    }
+}
+
 START_TEST(parser_fills_options)
 {
     nst_cli cli;
@@ -602,11 +626,7 @@ END_TEST
 
 START_TEST(parser_reports_usage_errors)
 {
-    static const struct {
-        const char *args[4];
-        int n;
-        const char *msg;
-    } cases[] = {
+    static const usage_case cases[] = {
         {{"--iters", "x"}, 2, "--iters: 'x' is not a whole number from 0 to 1000000"},
         {{"--it=5x"}, 1, "--iters: '5x' is not a whole number from 0 to 1000000"},
         {{"--size", "15"}, 2, "--size: '15' is not a whole number from 16 to 4096"},
@@ -618,13 +638,7 @@ START_TEST(parser_reports_usage_errors)
         {{"--out", "o.png"}, 2, "give --content and --style, or --data (see nst --help)"},
         {{"--data", "d", "--style", "s"}, 4, "--data cannot be combined with --content or --style (see nst --help)"},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        nst_cli cli;
-        char msg[512];
-        ck_assert_int_eq(parse(cases[i].args, cases[i].n, &cli, msg, sizeof msg),
-                         NST_CLI_USAGE_ERROR);
-        ck_assert_str_eq(msg, cases[i].msg);
-    }
+    expect_usage_errors(NULL, 0, cases, sizeof cases / sizeof *cases);
 }
 END_TEST
 
@@ -663,11 +677,7 @@ START_TEST(parser_reads_style_options)
     ck_assert_int_eq(o->n_blend, 0);
     ck_assert_int_eq(o->n_masks, 0);
 
-    static const struct {
-        const char *args[8];
-        int n;
-        const char *msg;
-    } cases[] = {
+    static const usage_case cases[] = {
         {{"--style-blend", "1,0,1"}, 2, "--style-blend: 3 weights for 2 --style images"},
         {{"--style-blend", "1,x"}, 2, "--style-blend: 'x' is not a number from 0 to 1e+30"},
         {{"--style-blend", "1,-1"}, 2, "--style-blend: '-1' is not a number from 0 to 1e+30"},
@@ -680,22 +690,15 @@ START_TEST(parser_reads_style_options)
         {{"--content-layers", "relu2_2:"}, 2, "--content-layers: 'relu2_2:' needs a weight after ':'"},
         {{"--style-layers", ":2"}, 2, "--style-layers: ':2' has no layer name"},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        const char *args[14] = {"--content", "c", "--style", "s1",
-                                "--style", "s2", "--out", "o.png"};
-        for (int j = 0; j < cases[i].n; j++)
-            args[8 + j] = cases[i].args[j];
-        ck_assert_int_eq(parse(args, 8 + cases[i].n, &cli, msg, sizeof msg),
-                         NST_CLI_USAGE_ERROR);
-        ck_assert_str_eq(msg, cases[i].msg);
-    }
-    static const char *const batch[] = {"--data", "d", "--out", "od",
-                                        "--style-mask", "m.png"};
-    ck_assert_int_eq(parse(batch, 6, &cli, msg, sizeof msg),
-                     NST_CLI_USAGE_ERROR);
-    ck_assert_str_eq(msg, "--data pairs one style at a time: --style-blend, "
-                          "--style-mask and a list of --style-scale need "
-                          "--style");
+    static const char *const two_styles[] = {"--content", "c", "--style",
+                                             "s1", "--style", "s2", "--out",
+                                             "o.png"};
+    expect_usage_errors(two_styles, 8, cases, sizeof cases / sizeof *cases);
+    static const usage_case batch = {
+        {"--data", "d", "--out", "od", "--style-mask", "m.png"}, 6,
+        "--data pairs one style at a time: --style-blend, --style-mask and "
+        "a list of --style-scale need --style"};
+    expect_usage_errors(NULL, 0, &batch, 1);
 }
 END_TEST
 
@@ -1185,20 +1188,13 @@ START_TEST(parser_reads_colors_init_and_quality)
     ck_assert_int_eq(cli.options.init_noise, 1);
     ck_assert_int_eq(cli.options.colors, NST_COLORS_HISTOGRAM);
     ck_assert_int_eq(cli.options.quality, 95);
-    static const struct {
-        const char *args[2];
-        const char *msg;
-    } bad[] = {
-        {{"--quality", "0"}, "--quality: '0' is not a whole number from 1 to 100"},
-        {{"--quality", "101"}, "--quality: '101' is not a whole number from 1 to 100"},
-        {{"--preserve-colors", "lab"}, "--preserve-colors: 'lab' is not none, luminance or histogram (see nst --help)"},
-        {{"--init", ""}, "--init: give content, noise or an image file (see nst --help)"},
+    static const usage_case bad[] = {
+        {{"--quality", "0"}, 2, "--quality: '0' is not a whole number from 1 to 100"},
+        {{"--quality", "101"}, 2, "--quality: '101' is not a whole number from 1 to 100"},
+        {{"--preserve-colors", "lab"}, 2, "--preserve-colors: 'lab' is not none, luminance or histogram (see nst --help)"},
+        {{"--init", ""}, 2, "--init: give content, noise or an image file (see nst --help)"},
     };
-    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        ck_assert_int_eq(parse(bad[i].args, 2, &cli, msg, sizeof msg),
-                         NST_CLI_USAGE_ERROR);
-        ck_assert_str_eq(msg, bad[i].msg);
-    }
+    expect_usage_errors(NULL, 0, bad, sizeof bad / sizeof *bad);
 }
 END_TEST
 
@@ -1219,11 +1215,7 @@ START_TEST(optimizer_options_are_parsed_and_checked)
     ck_assert_int_eq(parse(adam, 7, &cli, msg, sizeof msg), NST_CLI_RUN);
     ck_assert_int_eq(cli.options.optimizer, NST_OPTIMIZER_ADAM);
     ck_assert_int_eq(cli.options.lbfgs_history, NST_LBFGS_DEFAULT_HISTORY);
-    static const struct {
-        const char *args[2];
-        int n;
-        const char *msg;
-    } cases[] = {
+    static const usage_case cases[] = {
         {{"--optimizer", "sgd"}, 2, "--optimizer: 'sgd' is not adam or lbfgs (see nst --help)"},
         {{"--optimizer", "LBFGS"}, 2, "--optimizer: 'LBFGS' is not adam or lbfgs (see nst --help)"},
         {{"--optimizer"}, 1, "--optimizer needs a value (see nst --help)"},
@@ -1231,12 +1223,7 @@ START_TEST(optimizer_options_are_parsed_and_checked)
         {{"--lbfgs-history", "101"}, 2, "--lbfgs-history: '101' is not a whole number from 1 to 100"},
         {{"--lbfgs-history", "4x"}, 2, "--lbfgs-history: '4x' is not a whole number from 1 to 100"},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        ck_assert_int_eq(parse(cases[i].args, cases[i].n, &cli, msg,
-                               sizeof msg),
-                         NST_CLI_USAGE_ERROR);
-        ck_assert_str_eq(msg, cases[i].msg);
-    }
+    expect_usage_errors(NULL, 0, cases, sizeof cases / sizeof *cases);
 }
 END_TEST
 
@@ -1255,20 +1242,13 @@ START_TEST(memory_options_are_parsed_and_checked)
     ck_assert_int_eq(parse(set, 6, &cli, msg, sizeof msg), NST_CLI_RUN);
     ck_assert_int_eq(cli.options.max_memory, 0);
     ck_assert_int_eq(cli.options.tile, 0);
-    static const struct {
-        const char *args[2];
-        const char *msg;
-    } cases[] = {
-        {{"--max-memory", "0"}, "--max-memory: '0' is not a whole number from 1 to 1073741824"},
-        {{"--max-memory", "2G"}, "--max-memory: '2G' is not a whole number from 1 to 1073741824"},
-        {{"--tile", "0"}, "--tile: '0' is not a whole number from 1 to 16384"},
-        {{"--tile", "-8"}, "--tile: '-8' is not a whole number from 1 to 16384"},
+    static const usage_case cases[] = {
+        {{"--max-memory", "0"}, 2, "--max-memory: '0' is not a whole number from 1 to 1073741824"},
+        {{"--max-memory", "2G"}, 2, "--max-memory: '2G' is not a whole number from 1 to 1073741824"},
+        {{"--tile", "0"}, 2, "--tile: '0' is not a whole number from 1 to 16384"},
+        {{"--tile", "-8"}, 2, "--tile: '-8' is not a whole number from 1 to 16384"},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        ck_assert_int_eq(parse(cases[i].args, 2, &cli, msg, sizeof msg),
-                         NST_CLI_USAGE_ERROR);
-        ck_assert_str_eq(msg, cases[i].msg);
-    }
+    expect_usage_errors(NULL, 0, cases, sizeof cases / sizeof *cases);
 }
 END_TEST
 
@@ -1678,8 +1658,7 @@ END_TEST
 /* A batch pair's pair.txt names the optimizer and its history. */
 START_TEST(batch_records_the_optimizer)
 {
-    char data[4096], outdir[4200], args[40000], err[4096], cmd[20000],
-        p[8192], text[2048];
+    char data[4096], outdir[4200], args[40000], err[4096], cmd[20000];
     tu_tmpdir("cli_batch_lbfgs", data, sizeof data);
     snprintf(cmd, sizeof cmd,
              "ln -s '%s' '%s/content_a.jpg' && ln -s '%s' '%s/style_x.jpg'",
@@ -1691,11 +1670,9 @@ START_TEST(batch_records_the_optimizer)
              "--optimizer lbfgs --lbfgs-history 7 --quiet",
              data, outdir, weights);
     ck_assert_msg(tu_nst(args, err, sizeof err) == 0, "%s", err);
-    snprintf(p, sizeof p, "%s/gen_0/pair.txt", outdir);
-    tu_read_text(p, text, sizeof text);
-    ck_assert_msg(strstr(text, "\noptimizer lbfgs\n") &&
-                      strstr(text, "\nlbfgs-history 7\n"),
-                  "pair.txt: %s", text);
+    static const char *const lines[] = {"\noptimizer lbfgs\n",
+                                        "\nlbfgs-history 7\n"};
+    tu_assert_pair_txt(outdir, 0, lines, 2);
 }
 END_TEST
 
@@ -1714,11 +1691,7 @@ START_TEST(parser_reads_sheet_and_shard)
     ck_assert_int_eq(parse(sheet, 4, &cli, msg, sizeof msg), NST_CLI_RUN);
     ck_assert_str_eq(cli.options.sheet, "s.png");
     ck_assert_int_eq(cli.options.n_shards, 0);
-    static const struct {
-        const char *args[6];
-        int n;
-        const char *msg;
-    } bad[] = {
+    static const usage_case bad[] = {
         {{"--data", "d", "--shard", "3/3"}, 4,
          "--shard: '3/3' is not I/N with 0 <= I < N (see nst --help)"},
         {{"--data", "d", "--shard", "1"}, 4,
@@ -1730,17 +1703,12 @@ START_TEST(parser_reads_sheet_and_shard)
         {{"--data", "d", "--shard", "0/2", "--sheet", "s.png"}, 6,
          "--sheet: one sheet of the whole batch cannot be written by --shard "
          "processes; run without --shard for a sheet"},
+        {{"--content", "c", "--style", "s", "--out", "o.png", "--shard",
+          "0/2"},
+         8,
+         "--shard needs --data (see nst --help)"},
     };
-    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        ck_assert_int_eq(parse(bad[i].args, bad[i].n, &cli, msg, sizeof msg),
-                         NST_CLI_USAGE_ERROR);
-        ck_assert_str_eq(msg, bad[i].msg);
-    }
-    static const char *const single[] = {"--content", "c", "--style", "s",
-                                         "--out", "o.png", "--shard", "0/2"};
-    ck_assert_int_eq(parse(single, 8, &cli, msg, sizeof msg),
-                     NST_CLI_USAGE_ERROR);
-    ck_assert_str_eq(msg, "--shard needs --data (see nst --help)");
+    expect_usage_errors(NULL, 0, bad, sizeof bad / sizeof *bad);
 }
 END_TEST
 
@@ -1979,12 +1947,10 @@ START_TEST(parser_reads_init_noise_ratio)
                                        "--init-noise-ratio", "0.25"};
     ck_assert_int_eq(parse(some, 6, &cli, msg, sizeof msg), NST_CLI_RUN);
     ck_assert(cli.options.init_noise_ratio == 0.25);
-    static const char *const bad[] = {"--data", "d", "--init-noise-ratio",
-                                      "1.5"};
-    ck_assert_int_eq(parse(bad, 4, &cli, msg, sizeof msg),
-                     NST_CLI_USAGE_ERROR);
-    ck_assert_str_eq(msg, "--init-noise-ratio: '1.5' is not a number from 0 "
-                          "to 1");
+    static const usage_case bad = {
+        {"--data", "d", "--init-noise-ratio", "1.5"}, 4,
+        "--init-noise-ratio: '1.5' is not a number from 0 to 1"};
+    expect_usage_errors(NULL, 0, &bad, 1);
 }
 END_TEST
 

@@ -316,17 +316,6 @@ static void run_close(run *ru)
     nst_kctx_free(ru->ctx);
 }
 
-/* Layers the case's objective runs through. */
-static int depth(const dcase *c)
-{
-    int d = 0;
-    for (int i = 0; i < c->n_content; i++)
-        d = c->content[i] + 1 > d ? c->content[i] + 1 : d;
-    for (int i = 0; i < c->n_style; i++)
-        d = c->style[i] + 1 > d ? c->style[i] + 1 : d;
-    return d;
-}
-
 /* ---- comparisons ---- */
 
 /* Absolute tolerances on total, content, style and TV (see the header)
@@ -524,7 +513,7 @@ static void check_case(const nst_kernels *k, const nets *ns, const dcase *c,
     nst_adam as, ak;
     ck_assert_int_eq(nst_adam_init(&as, n, 4.0), 0);
     ck_assert_int_eq(nst_adam_init(&ak, n, 4.0), 0);
-    const int nl = depth(c);
+    const int nl = tu_depth(c->content, c->n_content, c->style, c->n_style);
     double *xd = malloc(n * sizeof *xd);
     ck_assert_ptr_nonnull(xd);
 

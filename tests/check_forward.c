@@ -29,18 +29,18 @@ static const char *weights_or_skip(char *buf, size_t size)
     return path;
 }
 
-static double *xcalloc(size_t n)
+/* The real weights up to the deepest of names with pool and the kernels
+ * k, their path in buf; 0 after saying loudly why not. */
+static int load_real(nst_vgg *net, const char *const *names, int n,
+                     nst_pool pool, const nst_kernels *k, char *buf,
+                     size_t size)
 {
-    double *d = calloc(n ? n : 1, sizeof *d);
-    ck_assert_ptr_nonnull(d);
-    return d;
-}
-
-static double *widened(const float *a, size_t n)
-{
-    double *d = xcalloc(n);
-    ref_widen(a, n, d);
-    return d;
+    const char *path = weights_or_skip(buf, size);
+    if (!path)
+        return 0;
+    ck_assert_msg(nst_vgg_load(net, path, names, n, pool, k) == 0, "%s",
+                  nst_failure_reason());
+    return 1;
 }
 
 /* The float forward pass's error, modelled the way probabilistic rounding
@@ -71,11 +71,11 @@ static void forward_sd(const ref_net *r, const ref_acts *a, double **sd)
     for (int l = 0; l < a->n; l++) {
         const int cin = r->cin[l], cout = r->cout[l], h = a->h[l], w = a->w[l];
         const size_t n_in = (size_t)cin * h * w, n = (size_t)cout * h * w;
-        double *var = xcalloc(n_in);
+        double *var = tu_doubles(n_in);
         if (l > 0) {
             const int ph = a->h[l - 1], pw = a->w[l - 1];
             const size_t n_prev = (size_t)cin * ph * pw;
-            double *prev = xcalloc(n_prev);
+            double *prev = tu_doubles(n_prev);
             for (size_t i = 0; i < n_prev; i++)
                 prev[i] = sd[l - 1][i] * sd[l - 1][i];
             if (!r->pool_before[l]) {
@@ -83,7 +83,7 @@ static void forward_sd(const ref_net *r, const ref_acts *a, double **sd)
             } else if (r->max_pool) {
                 ref_maxpool2x2(prev, cin, ph, pw, var);
             } else {
-                double *mean_abs = xcalloc(n_in);
+                double *mean_abs = tu_doubles(n_in);
                 ref_avgpool2x2(prev, cin, ph, pw, var);
                 for (size_t i = 0; i < n_prev; i++)
                     prev[i] = fabs(a->f[l - 1][i]);
@@ -100,7 +100,7 @@ static void forward_sd(const ref_net *r, const ref_acts *a, double **sd)
         ck_assert(w2 && zero);
         for (size_t i = 0; i < nw; i++)
             w2[i] = r->weight[l][i] * r->weight[l][i];
-        sd[l] = xcalloc(n);
+        sd[l] = tu_doubles(n);
         ref_conv3x3(var, cin, h, w, w2, zero, cout, 0, sd[l], NULL);
         for (size_t i = 0; i < n; i++)
             sd[l][i] = sqrt(sd[l][i] +
@@ -123,14 +123,11 @@ static void free_bounds(double **b, int n)
 static void check_forward_pass(int isa, nst_pool pool)
 {
     const nst_kernels *k = tu_isa_or_skip(isa);
-    char buf[4096];
-    const char *path = weights_or_skip(buf, sizeof buf);
-    if (!k || !path)
-        return;
+    char path[4096];
     const char *names[] = {"relu3_4"};
     nst_vgg net;
-    ck_assert_msg(nst_vgg_load(&net, path, names, 1, pool, k) == 0, "%s",
-                  nst_failure_reason());
+    if (!k || !load_real(&net, names, 1, pool, k, path, sizeof path))
+        return;
     ref_net r;
     ck_assert_msg(ref_net_load(&r, path, net.n, pool == NST_POOL_MAX) == 0,
                   "%s", nst_failure_reason());
@@ -148,7 +145,7 @@ static void check_forward_pass(int isa, nst_pool pool)
                   nst_failure_reason());
     nst_kctx_free(ctx);
 
-    double *xd = widened(x, (size_t)3 * h * w), *b[NST_VGG_MAX_LAYERS];
+    double *xd = tu_widened(x, (size_t)3 * h * w), *b[NST_VGG_MAX_LAYERS];
     ref_acts ra;
     ref_net_forward(&r, xd, h, w, net.n, &ra);
     forward_sd(&r, &ra, b);
@@ -224,14 +221,11 @@ static void gram_sd(const double *f, const double *sd, int c, int m,
 START_TEST(losses_match_reference)
 {
     const nst_kernels *k = tu_isa_or_skip(_i);
-    char buf[4096];
-    const char *path = weights_or_skip(buf, sizeof buf);
-    if (!k || !path)
-        return;
+    char path[4096];
     const char *names[] = {"relu3_3"};
     nst_vgg net;
-    ck_assert_msg(nst_vgg_load(&net, path, names, 1, NST_POOL_AVG, k) == 0,
-                  "%s", nst_failure_reason());
+    if (!k || !load_real(&net, names, 1, NST_POOL_AVG, k, path, sizeof path))
+        return;
     ref_net r;
     ck_assert(ref_net_load(&r, path, net.n, 0) == 0);
     const int h = 13, w = 11, sh = 9, sw = 14;
@@ -252,11 +246,11 @@ START_TEST(losses_match_reference)
     ref_objective ro;
     ck_assert(ref_objective_init(&ro, &r, &spec, content, h, w, style, sh,
                                  sw) == 0);
-    double *xd = widened(x, (size_t)3 * h * w);
+    double *xd = tu_widened(x, (size_t)3 * h * w);
     ref_acts ax, ac, as;
     ref_objective_eval(&ro, xd, &want, &ax);
-    double *cd = widened(content, (size_t)3 * h * w);
-    double *sd = widened(style, (size_t)3 * sh * sw);
+    double *cd = tu_widened(content, (size_t)3 * h * w);
+    double *sd = tu_widened(style, (size_t)3 * sh * sw);
     ref_net_forward(&r, cd, h, w, net.n, &ac);
     ref_net_forward(&r, sd, sh, sw, net.n, &as);
     double *bx[NST_VGG_MAX_LAYERS], *bc[NST_VGG_MAX_LAYERS],
@@ -278,8 +272,8 @@ START_TEST(losses_match_reference)
     for (int l = 0; l < 7; l++) {
         const int c = r.cout[l], m = ax.h[l] * ax.w[l],
                   ms = as.h[l] * as.w[l];
-        double *gx = xcalloc((size_t)c * c), *gs = xcalloc((size_t)c * c);
-        double *ex = xcalloc((size_t)c * c), *es = xcalloc((size_t)c * c);
+        double *gx = tu_doubles((size_t)c * c), *gs = tu_doubles((size_t)c * c);
+        double *ex = tu_doubles((size_t)c * c), *es = tu_doubles((size_t)c * c);
         ref_gram(ax.f[l], c, m, 1.0 / m, gx, NULL);
         ref_gram(as.f[l], c, ms, 1.0 / ms, gs, NULL);
         gram_sd(ax.f[l], bx[l], c, m, ex);
@@ -339,14 +333,11 @@ END_TEST
 START_TEST(shape_chain)
 {
     char buf[4096];
-    const char *path = weights_or_skip(buf, sizeof buf);
-    if (!path)
-        return;
     const char *names[] = {"conv2_2", "relu3_4", "relu1_1"};
     nst_vgg net;
-    ck_assert_msg(nst_vgg_load(&net, path, names, 3, NST_POOL_AVG,
-                               &nst_kernels_scalar) == 0,
-                  "%s", nst_failure_reason());
+    if (!load_real(&net, names, 3, NST_POOL_AVG, &nst_kernels_scalar, buf,
+                   sizeof buf))
+        return;
     static const struct {
         const char *name;
         int cin, cout, pool_before, h, w;
@@ -372,14 +363,12 @@ END_TEST
 
 START_TEST(layer_names)
 {
-    char buf[4096];
-    const char *path = weights_or_skip(buf, sizeof buf);
-    if (!path)
-        return;
+    char path[4096];
     nst_vgg net;
     const char *n33[] = {"relu3_3"}, *n34[] = {"relu3_4"}, *n41[] = {"relu4_1"};
-    ck_assert(nst_vgg_load(&net, path, n33, 1, NST_POOL_AVG,
-                           &nst_kernels_scalar) == 0);
+    if (!load_real(&net, n33, 1, NST_POOL_AVG, &nst_kernels_scalar, path,
+                   sizeof path))
+        return;
     ck_assert_int_eq(net.n, 7);
     ck_assert_int_eq(nst_vgg_find(&net, "relu3_3"), 6);
     ck_assert_int_eq(nst_vgg_find(&net, "conv3_3"), 6);
@@ -415,13 +404,11 @@ END_TEST
 START_TEST(image_too_small_for_pools)
 {
     char buf[4096];
-    const char *path = weights_or_skip(buf, sizeof buf);
-    if (!path)
-        return;
     const char *names[] = {"relu3_1"}; /* after two pools */
     nst_vgg net;
-    ck_assert(nst_vgg_load(&net, path, names, 1, NST_POOL_AVG,
-                           &nst_kernels_scalar) == 0);
+    if (!load_real(&net, names, 1, NST_POOL_AVG, &nst_kernels_scalar, buf,
+                   sizeof buf))
+        return;
     nst_vgg_acts a;
     ck_assert_int_eq(nst_vgg_acts_alloc(&net, 4, 4, &a), 0);
     ck_assert_int_eq(a.h[4], 1);
@@ -445,13 +432,11 @@ END_TEST
 START_TEST(activation_plan_bounded_by_address_space)
 {
     char buf[4096];
-    const char *path = weights_or_skip(buf, sizeof buf);
-    if (!path)
-        return;
     const char *names[] = {"relu3_3"};
     nst_vgg net;
-    ck_assert(nst_vgg_load(&net, path, names, 1, NST_POOL_AVG,
-                           &nst_kernels_scalar) == 0);
+    if (!load_real(&net, names, 1, NST_POOL_AVG, &nst_kernels_scalar, buf,
+                   sizeof buf))
+        return;
     nst_vgg_acts a;
     ck_assert_msg(nst_vgg_acts_alloc(&net, 525, 700, &a) == 0, "%s",
                   nst_failure_reason());
@@ -557,41 +542,47 @@ END_TEST
 
 START_TEST(fixture_errors)
 {
-    fixture f;
-    fixture_init(&f);
-    expect_load_error(&f, 6, "relu2_2",
-                      "no entry conv2_2_W (needed for relu2_2)");
-    expect_load_error(&f, 3, "conv1_2",
-                      "no entry conv1_2_b (needed for conv1_2)");
-
-    f.a[4].shape[2] = 1; /* conv2_1_W takes 1 channel, not conv1_2's 2 */
-    expect_load_error(&f, 6, "relu2_1",
-                      "conv2_1_W: shape (3,3,1,3) does not follow conv1_2's 2 "
-                      "output channels");
-    fixture_init(&f);
-    f.a[0].shape[2] = 1;
-    expect_load_error(&f, 6, "relu1_1",
-                      "conv1_1_W: shape (3,3,1,2) does not take the 3 channels "
-                      "of an RGB image");
-    fixture_init(&f);
-    f.a[0].shape[0] = f.a[0].shape[1] = 1;
-    expect_load_error(&f, 6, "relu1_1",
-                      "conv1_1_W: shape (1,1,3,2) is not a 3x3 kernel "
-                      "(3,3,cin,cout) with 1 to 1024 output channels");
-    fixture_init(&f);
-    f.a[0].ndim = 3;
-    expect_load_error(&f, 6, "relu1_1",
-                      "conv1_1_W: shape (3,3,3) is not a 3x3 kernel "
-                      "(3,3,cin,cout) with 1 to 1024 output channels");
-    fixture_init(&f);
-    f.a[3].shape[0] = 1;
-    expect_load_error(&f, 6, "relu1_2",
-                      "conv1_2_b: shape (1,) does not match conv1_2_W's 2 "
-                      "output channels");
-    /* No conv3_4 entry: a VGG16 file, whose block 3 ends at conv3_3. */
-    fixture_init(&f);
-    expect_load_error(&f, 6, "relu3_4",
-                      "no entry conv3_4_W (needed for relu3_4)");
+    /* Each case changes one array of a fresh fixture: the non-zero
+     * entries of shape replace its shape's, a non-zero ndim its ndim. */
+    static const struct {
+        int array;
+        int64_t shape[4];
+        int ndim;
+        int n; /* arrays written */
+        const char *layer, *want;
+    } cases[] = {
+        {0, {0}, 0, 6, "relu2_2", "no entry conv2_2_W (needed for relu2_2)"},
+        {0, {0}, 0, 3, "conv1_2", "no entry conv1_2_b (needed for conv1_2)"},
+        /* conv2_1_W takes 1 channel, not conv1_2's 2 */
+        {4, {0, 0, 1}, 0, 6, "relu2_1",
+         "conv2_1_W: shape (3,3,1,3) does not follow conv1_2's 2 output "
+         "channels"},
+        {0, {0, 0, 1}, 0, 6, "relu1_1",
+         "conv1_1_W: shape (3,3,1,2) does not take the 3 channels of an RGB "
+         "image"},
+        {0, {1, 1}, 0, 6, "relu1_1",
+         "conv1_1_W: shape (1,1,3,2) is not a 3x3 kernel (3,3,cin,cout) with "
+         "1 to 1024 output channels"},
+        {0, {0}, 3, 6, "relu1_1",
+         "conv1_1_W: shape (3,3,3) is not a 3x3 kernel (3,3,cin,cout) with 1 "
+         "to 1024 output channels"},
+        {3, {1}, 0, 6, "relu1_2",
+         "conv1_2_b: shape (1,) does not match conv1_2_W's 2 output "
+         "channels"},
+        /* No conv3_4 entry: a VGG16 file, whose block 3 ends at conv3_3. */
+        {0, {0}, 0, 6, "relu3_4", "no entry conv3_4_W (needed for relu3_4)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        fixture f;
+        fixture_init(&f);
+        npzw_array *a = &f.a[cases[i].array];
+        for (int d = 0; d < 4; d++)
+            if (cases[i].shape[d])
+                a->shape[d] = cases[i].shape[d];
+        if (cases[i].ndim)
+            a->ndim = cases[i].ndim;
+        expect_load_error(&f, cases[i].n, cases[i].layer, cases[i].want);
+    }
 
     const char *names[] = {"relu2_1", "pool2"};
     nst_vgg net;

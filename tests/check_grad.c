@@ -24,20 +24,6 @@
 #define U 0x1p-24 /* float32 unit roundoff */
 
 
-static double *dalloc(size_t n)
-{
-    double *d = calloc(n ? n : 1, sizeof *d);
-    ck_assert_ptr_nonnull(d);
-    return d;
-}
-
-static double *widened(const float *a, size_t n)
-{
-    double *d = dalloc(n);
-    ref_widen(a, n, d);
-    return d;
-}
-
 /* A scalar function of n doubles, for central differences. */
 typedef double (*scalar_fn)(const double *x, const void *ctx);
 
@@ -61,7 +47,7 @@ static void expect_gradient(const char *isa, const char *what, scalar_fn f,
                             double h, const float *got, double tol_rel,
                             double tol_abs)
 {
-    double *xd = widened(x, n);
+    double *xd = tu_widened(x, n);
     for (size_t i = 0; i < n; i++) {
         const double fd = central_diff(f, ctx, xd, i, h);
         ck_assert_msg(fabs(got[i] - fd) <= tol_abs + tol_rel * fabs(fd),
@@ -83,7 +69,7 @@ static double conv_dot(const double *x, const void *p)
 {
     const conv_ctx *c = p;
     const size_t n = (size_t)c->cout * c->h * c->w;
-    double *y = dalloc(n), sum = 0;
+    double *y = tu_doubles(n), sum = 0;
     ref_conv3x3(x, c->cin, c->h, c->w, c->weight, c->bias, c->cout, 0, y,
                 NULL);
     for (size_t i = 0; i < n; i++)
@@ -117,10 +103,10 @@ START_TEST(conv_backward_data)
     nst_kctx_free(kc);
     k->conv_release(&conv);
 
-    double *rd = widened(r, ny), *mag = dalloc(nx), *unused = dalloc(nx);
+    double *rd = tu_widened(r, ny), *mag = tu_doubles(nx), *unused = tu_doubles(nx);
     ref_conv3x3_backward_data(rd, cout, h, w, weight, cin, unused, mag);
     const conv_ctx ctx = {weight, bias, rd, cin, cout, h, w};
-    double *xd = widened(x, nx);
+    double *xd = tu_widened(x, nx);
     for (size_t i = 0; i < nx; i++) {
         const double fd = central_diff(conv_dot, &ctx, xd, i, 1.0);
         ck_assert_msg(fabs(dx[i] - fd) <= 9.0 * cout * U * mag[i] + 1e-12,
@@ -146,6 +132,7 @@ END_TEST
 typedef struct dot_ctx {
     const double *r;
     int c, h, w;
+    int max; /* the pools': max, else average */
 } dot_ctx;
 
 static double relu_dot(const double *z, const void *p)
@@ -172,8 +159,8 @@ START_TEST(relu_backward)
         r[i] = dy[i] = (float)tu_uniform(&rng, -1, 1);
     }
     k->relu_backward(y, dy, N);
-    double *rd = widened(r, N);
-    const dot_ctx ctx = {rd, N, 1, 1};
+    double *rd = tu_widened(r, N);
+    const dot_ctx ctx = {rd, N, 1, 1, 0};
     expect_gradient(k->name, "relu", relu_dot, &ctx, z, N, 1e-3, dy, 1e-12,
                     1e-12);
     free(rd);
@@ -185,24 +172,15 @@ END_TEST
  * r/4 is exact. Max: x holds distinct multiples of 0.1 in random order, so
  * every window's winner leads by >= 0.1 and steps of 1e-3 never change it:
  * L is linear on each difference. */
-static double avgpool_dot(const double *x, const void *p)
+static double pool_dot(const double *x, const void *p)
 {
     const dot_ctx *c = p;
     const size_t n = (size_t)c->c * (c->h / 2) * (c->w / 2);
-    double *y = dalloc(n), sum = 0;
-    ref_avgpool2x2(x, c->c, c->h, c->w, y);
-    for (size_t i = 0; i < n; i++)
-        sum += c->r[i] * y[i];
-    free(y);
-    return sum;
-}
-
-static double maxpool_dot(const double *x, const void *p)
-{
-    const dot_ctx *c = p;
-    const size_t n = (size_t)c->c * (c->h / 2) * (c->w / 2);
-    double *y = dalloc(n), sum = 0;
-    ref_maxpool2x2(x, c->c, c->h, c->w, y);
+    double *y = tu_doubles(n), sum = 0;
+    if (c->max)
+        ref_maxpool2x2(x, c->c, c->h, c->w, y);
+    else
+        ref_avgpool2x2(x, c->c, c->h, c->w, y);
     for (size_t i = 0; i < n; i++)
         sum += c->r[i] * y[i];
     free(y);
@@ -230,11 +208,10 @@ static void check_pool(int isa, int max)
         k->maxpool2x2_backward(x, r, C, H, W, dx);
     else
         k->avgpool2x2_backward(r, C, H, W, dx);
-    double *rd = widened(r, NY);
-    const dot_ctx ctx = {rd, C, H, W};
-    expect_gradient(k->name, max ? "maxpool" : "avgpool",
-                    max ? maxpool_dot : avgpool_dot, &ctx, x, NX, 1e-3, dx,
-                    1e-9, 1e-12);
+    double *rd = tu_widened(r, NY);
+    const dot_ctx ctx = {rd, C, H, W, max};
+    expect_gradient(k->name, max ? "maxpool" : "avgpool", pool_dot, &ctx, x,
+                    NX, 1e-3, dx, 1e-9, 1e-12);
     free(rd);
     free(dx);
 }
@@ -294,7 +271,7 @@ START_TEST(content_loss)
     tu_fill(&rng, p, N, -3, 3);
     tu_fill(&rng, g0, N, -1, 1);
     memcpy(g, g0, sizeof g);
-    double *fd = widened(f, N), *pd = widened(p, N);
+    double *fd = tu_widened(f, N), *pd = tu_widened(p, N);
     const double want = ref_content_loss(fd, pd, N);
     ck_assert_double_eq_tol(nst_content_loss(f, p, N, scale, g), want,
                             1e-14 * want);
@@ -340,7 +317,7 @@ START_TEST(content_loss_threads)
 #ifdef _OPENMP
     omp_set_num_threads(saved);
 #endif
-    double *fd = widened(f, N), *pd = widened(p, N);
+    double *fd = tu_widened(f, N), *pd = tu_widened(p, N);
     const double want = ref_content_loss(fd, pd, N);
     ck_assert_double_eq_tol(loss[0], want, 2e-11 * want);
     for (int t = 1; t < N_THREADS; t++) {
@@ -398,12 +375,12 @@ static void check_style_loss(int isa, int masked)
         maskd[j] = mask[j];
     }
     memcpy(g, g0, sizeof g);
-    double *f2d = widened(f2, N), ad[C * C];
+    double *f2d = tu_widened(f2, N), ad[C * C];
     ref_gram(f2d, C, M, 1.0 / M, ad, NULL);
     for (int i = 0; i < C * C; i++)
         a[i] = (float)ad[i];
     ref_widen(a, C * C, ad);
-    double *fd = widened(f, N);
+    double *fd = tu_widened(f, N);
     const loss_ctx ctx = {ad, 0, C, M, 0, 0, masked ? maskd : NULL};
     const double want = style_fn(fd, &ctx);
     const char *what = masked ? "masked style loss" : "style loss";
@@ -463,7 +440,7 @@ START_TEST(tv_loss)
     tu_fill(&rng, x, N, -100, 100);
     tu_fill(&rng, g0, N, -1, 1);
     memcpy(g, g0, sizeof g);
-    double *xd = widened(x, N);
+    double *xd = tu_widened(x, N);
     const double want = ref_tv_loss(xd, 3, H, W);
     ck_assert_double_eq_tol(nst_tv_loss(x, 3, H, W, scale, g), want,
                             1e-14 * want);
@@ -537,7 +514,7 @@ enum { H = 10, W = 9, SH = 12, SW = 11, SH2 = 8, SW2 = 13, NPIX = 3 * H * W };
 static double fd_along(const ref_objective *o, const double *x,
                        const double *v)
 {
-    double *xp = dalloc(NPIX), *xm = dalloc(NPIX);
+    double *xp = tu_doubles(NPIX), *xm = tu_doubles(NPIX);
     for (double h = 1e-2; h > 1e-7; h /= 4) {
         for (int i = 0; i < NPIX; i++) {
             xp[i] = x[i] + h * v[i];
@@ -640,7 +617,7 @@ START_TEST(whole_objective)
     ref_objective ro;
     ck_assert(ref_objective_init_styles(&ro, &r, &spec, content, H, W, styles,
                                         cf->n_styles) == 0);
-    double *xd = widened(x, NPIX);
+    double *xd = tu_widened(x, NPIX);
     static double v[N_DIRS + N_PIXELS][NPIX];
     double fd[N_DIRS + N_PIXELS];
     directions(v);

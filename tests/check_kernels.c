@@ -51,12 +51,16 @@ static double tol_conv(size_t n)
 enum { GUARD = 16 };
 static const float guard_value = 1234.5f;
 
-static float *out_alloc(size_t n)
+static float *guarded(float *a, size_t n)
 {
-    float *a = tu_nan_floats(n + GUARD);
     for (size_t i = n; i < n + GUARD; i++)
         a[i] = guard_value;
     return a;
+}
+
+static float *out_alloc(size_t n)
+{
+    return guarded(tu_nan_floats(n + GUARD), n);
 }
 
 static float *in_alloc(tu_rng *rng, size_t n, double lo, double hi)
@@ -67,18 +71,10 @@ static float *in_alloc(tu_rng *rng, size_t n, double lo, double hi)
     return a;
 }
 
-static double *ref_alloc(size_t n)
+/* Random values that a kernel updates in place, then the guard. */
+static float *inout_alloc(tu_rng *rng, size_t n, double lo, double hi)
 {
-    double *a = malloc((n ? n : 1) * sizeof *a);
-    ck_assert_ptr_nonnull(a);
-    return a;
-}
-
-static double *widened(const float *a, size_t n)
-{
-    double *d = ref_alloc(n);
-    ref_widen(a, n, d);
-    return d;
+    return guarded(in_alloc(rng, n + GUARD, lo, hi), n);
 }
 
 /* Fails at the first element of got (c x h x w) with |got - ref| >
@@ -169,80 +165,39 @@ static void conv_free(const nst_kernels *k, nst_conv *c)
     free((void *)c->bias);
 }
 
-static void check_conv_forward(nst_kctx *ctx, const conv_shape *s,
-                               tu_rng *rng)
+/* One shape of conv3x3_bias_relu (cin channels to cout) or, backward, of
+ * conv3x3_backward_data (cout channels to cin). */
+static void check_conv(nst_kctx *ctx, const conv_shape *s, int backward,
+                       tu_rng *rng)
 {
     const nst_kernels *k = nst_kctx_kernels(ctx);
+    const char *op = backward ? "conv3x3_backward_data" : "conv3x3_bias_relu";
     char shape[96];
     snprintf(shape, sizeof shape, "cin=%d cout=%d h=%d w=%d", s->cin,
              s->cout, s->h, s->w);
-    const size_t nx = (size_t)s->cin * s->h * s->w;
-    const size_t ny = (size_t)s->cout * s->h * s->w;
+    const int cin = backward ? s->cout : s->cin;
+    const int cout = backward ? s->cin : s->cout;
+    const size_t nx = (size_t)cin * s->h * s->w;
+    const size_t ny = (size_t)cout * s->h * s->w;
     nst_conv c = conv_make(k, rng, s);
     float *x = in_alloc(rng, nx, -1.0, 1.0), *y = out_alloc(ny);
-    ck_assert_int_eq(k->conv3x3_bias_relu(ctx, &c, x, s->h, s->w, y), 0);
-
-    double *xd = widened(x, nx), *ref = ref_alloc(ny), *mag = ref_alloc(ny);
-    ref_conv3x3(xd, s->cin, s->h, s->w, c.weight, c.bias, s->cout, 1, ref,
-                mag);
-    expect_close(k->name, "conv3x3_bias_relu", shape, y, ref, mag,
-                 tol_conv((size_t)9 * s->cin + 1), s->cout, s->h, s->w);
+    double *xd = tu_widened(x, nx), *ref = tu_doubles(ny), *mag = tu_doubles(ny);
+    if (backward) {
+        ck_assert_int_eq(
+            k->conv3x3_backward_data(ctx, &c, x, s->h, s->w, y), 0);
+        ref_conv3x3_backward_data(xd, s->cout, s->h, s->w, c.weight, s->cin,
+                                  ref, mag);
+    } else {
+        ck_assert_int_eq(k->conv3x3_bias_relu(ctx, &c, x, s->h, s->w, y), 0);
+        ref_conv3x3(xd, s->cin, s->h, s->w, c.weight, c.bias, s->cout, 1, ref,
+                    mag);
+    }
+    /* 9 cin products per output, and the bias going forward. */
+    expect_close(k->name, op, shape, y, ref, mag,
+                 tol_conv((size_t)9 * cin + !backward), cout, s->h, s->w);
     free(xd), free(ref), free(mag), free(x), free(y);
     conv_free(k, &c);
 }
-
-static void check_conv_backward(nst_kctx *ctx, const conv_shape *s,
-                                tu_rng *rng)
-{
-    const nst_kernels *k = nst_kctx_kernels(ctx);
-    char shape[96];
-    snprintf(shape, sizeof shape, "cin=%d cout=%d h=%d w=%d", s->cin,
-             s->cout, s->h, s->w);
-    const size_t nx = (size_t)s->cin * s->h * s->w;
-    const size_t ny = (size_t)s->cout * s->h * s->w;
-    nst_conv c = conv_make(k, rng, s);
-    float *dy = in_alloc(rng, ny, -1.0, 1.0), *dx = out_alloc(nx);
-    ck_assert_int_eq(k->conv3x3_backward_data(ctx, &c, dy, s->h, s->w, dx),
-                     0);
-
-    double *dyd = widened(dy, ny), *ref = ref_alloc(nx), *mag = ref_alloc(nx);
-    ref_conv3x3_backward_data(dyd, s->cout, s->h, s->w, c.weight, s->cin, ref,
-                              mag);
-    expect_close(k->name, "conv3x3_backward_data", shape, dx, ref, mag,
-                 tol_conv((size_t)9 * s->cout), s->cin, s->h, s->w);
-    free(dyd), free(ref), free(mag), free(dy), free(dx);
-    conv_free(k, &c);
-}
-
-START_TEST(test_conv_forward)
-{
-    const nst_kernels *k = tu_isa_or_skip(_i);
-    if (!k)
-        return;
-    conv_shape s[MAX_CONV_SHAPES];
-    const int n = conv_shapes(s);
-    tu_rng rng = {101};
-    nst_kctx *ctx = tu_kctx(k, 0);
-    for (int i = 0; i < n; i++)
-        check_conv_forward(ctx, &s[i], &rng);
-    nst_kctx_free(ctx);
-}
-END_TEST
-
-START_TEST(test_conv_backward_data)
-{
-    const nst_kernels *k = tu_isa_or_skip(_i);
-    if (!k)
-        return;
-    conv_shape s[MAX_CONV_SHAPES];
-    const int n = conv_shapes(s);
-    tu_rng rng = {202};
-    nst_kctx *ctx = tu_kctx(k, 0);
-    for (int i = 0; i < n; i++)
-        check_conv_backward(ctx, &s[i], &rng);
-    nst_kctx_free(ctx);
-}
-END_TEST
 
 /* ---- Gram matrix ---- */
 
@@ -292,7 +247,7 @@ static void check_gram(nst_kctx *ctx, const gram_shape *s, int shape_no,
     float *f = features(rng, nf, shape_no & 1), *g = out_alloc(ng);
     ck_assert_int_eq(k->gram(ctx, f, s->c, s->m, scale, g), 0);
 
-    double *fd = widened(f, nf), *ref = ref_alloc(ng), *mag = ref_alloc(ng);
+    double *fd = tu_widened(f, nf), *ref = tu_doubles(ng), *mag = tu_doubles(ng);
     ref_gram(fd, s->c, s->m, scale, ref, mag);
     /* m products, then the scaling. */
     expect_close(k->name, "gram", shape, g, ref, mag,
@@ -325,12 +280,10 @@ static void check_gram_backward(nst_kctx *ctx, const gram_shape *s,
     for (int i = 0; i < s->c; i++)
         for (int j = 0; j < i; j++)
             d[(size_t)i * s->c + j] = d[(size_t)j * s->c + i];
-    float *df = in_alloc(rng, nf + GUARD, -1.0, 1.0);
-    for (size_t i = nf; i < nf + GUARD; i++)
-        df[i] = guard_value;
+    float *df = inout_alloc(rng, nf, -1.0, 1.0);
 
-    double *ref = widened(df, nf), *mag = ref_alloc(nf);
-    double *fd = widened(f, nf), *dd = widened(d, nd);
+    double *ref = tu_widened(df, nf), *mag = tu_doubles(nf);
+    double *fd = tu_widened(f, nf), *dd = tu_widened(d, nd);
     k->gram_backward(ctx, d, f, s->c, s->m, scale, df);
     ref_gram_backward(dd, fd, s->c, s->m, scale, ref, mag);
     /* c products, the scaling and the addition to df. */
@@ -339,35 +292,47 @@ static void check_gram_backward(nst_kctx *ctx, const gram_shape *s,
     free(ref), free(mag), free(fd), free(dd), free(f), free(d), free(df);
 }
 
-START_TEST(test_gram)
-{
-    const nst_kernels *k = tu_isa_or_skip(_i);
-    if (!k)
-        return;
-    gram_shape s[MAX_GRAM_SHAPES];
-    const int n = gram_shapes(s);
-    tu_rng rng = {303};
-    nst_kctx *ctx = tu_kctx(k, 0);
-    for (int i = 0; i < n; i++)
-        check_gram(ctx, &s[i], i, &rng);
-    nst_kctx_free(ctx);
-}
-END_TEST
+/* The kernels that run over a list of shapes. */
+enum shape_op { CONV_FORWARD, CONV_BACKWARD, GRAM, GRAM_BACKWARD };
 
-START_TEST(test_gram_backward)
+/* Runs op over every shape of its kind in one kernel context. */
+static void sweep_shapes(const nst_kernels *k, enum shape_op op,
+                         uint64_t seed)
 {
-    const nst_kernels *k = tu_isa_or_skip(_i);
-    if (!k)
-        return;
-    gram_shape s[MAX_GRAM_SHAPES];
-    const int n = gram_shapes(s);
-    tu_rng rng = {404};
+    tu_rng rng = {seed};
     nst_kctx *ctx = tu_kctx(k, 0);
-    for (int i = 0; i < n; i++)
-        check_gram_backward(ctx, &s[i], i, &rng);
+    if (op == CONV_FORWARD || op == CONV_BACKWARD) {
+        conv_shape s[MAX_CONV_SHAPES];
+        const int n = conv_shapes(s);
+        for (int i = 0; i < n; i++)
+            check_conv(ctx, &s[i], op == CONV_BACKWARD, &rng);
+    } else {
+        gram_shape s[MAX_GRAM_SHAPES];
+        const int n = gram_shapes(s);
+        for (int i = 0; i < n; i++)
+            if (op == GRAM)
+                check_gram(ctx, &s[i], i, &rng);
+            else
+                check_gram_backward(ctx, &s[i], i, &rng);
+    }
     nst_kctx_free(ctx);
 }
-END_TEST
+
+/* A test that runs once per kernel set (kernels_suite): sweep(k, what, seed)
+ * with set _i, if this CPU runs it. */
+#define ISA_TEST(name, sweep, what, seed)                                     \
+    START_TEST(name)                                                          \
+    {                                                                         \
+        const nst_kernels *k = tu_isa_or_skip(_i);                           \
+        if (k)                                                                \
+            sweep(k, what, seed);                                             \
+    }                                                                         \
+    END_TEST
+
+ISA_TEST(test_conv_forward, sweep_shapes, CONV_FORWARD, 101)
+ISA_TEST(test_conv_backward_data, sweep_shapes, CONV_BACKWARD, 202)
+ISA_TEST(test_gram, sweep_shapes, GRAM, 303)
+ISA_TEST(test_gram_backward, sweep_shapes, GRAM_BACKWARD, 404)
 
 /* ---- ReLU and pooling ---- */
 
@@ -387,10 +352,8 @@ START_TEST(test_relu_backward)
         for (size_t i = 0; i < n; i++)
             if (i % 5 == 1)
                 y[i] = i % 2 ? 0.0f : -0.0f;
-        float *dy = in_alloc(&rng, n + GUARD, -1.0, 1.0);
-        for (size_t i = n; i < n + GUARD; i++)
-            dy[i] = guard_value;
-        double *yd = widened(y, n), *ref = widened(dy, n);
+        float *dy = inout_alloc(&rng, n, -1.0, 1.0);
+        double *yd = tu_widened(y, n), *ref = tu_widened(dy, n);
         k->relu_backward(y, dy, n);
         ref_relu_backward(yd, ref, n);
         char shape[32];
@@ -469,7 +432,7 @@ static void check_avgpool(const nst_kernels *k, int c, int h, int w, int kind,
     const size_t nx = (size_t)c * h * w, ny = (size_t)c * (h / 2) * (w / 2);
     float *x = pool_input(rng, nx, kind), *y = out_alloc(ny);
     k->avgpool2x2(x, c, h, w, y);
-    double *xd = widened(x, nx), *ref = ref_alloc(ny), *mag = ref_alloc(ny);
+    double *xd = tu_widened(x, nx), *ref = tu_doubles(ny), *mag = tu_doubles(ny);
     ref_avgpool2x2(xd, c, h, w, ref);
     for (size_t i = 0; i < nx; i++)
         xd[i] = fabs(xd[i]);
@@ -494,7 +457,7 @@ static void check_avgpool_backward(const nst_kernels *k, int c, int h, int w,
     const size_t nx = (size_t)c * h * w, ny = (size_t)c * (h / 2) * (w / 2);
     float *dy = in_alloc(rng, ny, -1.0, 1.0), *dx = out_alloc(nx);
     k->avgpool2x2_backward(dy, c, h, w, dx);
-    double *dyd = widened(dy, ny), *ref = ref_alloc(nx);
+    double *dyd = tu_widened(dy, ny), *ref = tu_doubles(nx);
     ref_avgpool2x2_backward(dyd, c, h, w, ref);
     /* dy / 4 is exact in float. */
     expect_close(k->name, "avgpool2x2_backward", shape, dx, ref, NULL, 0.0, c,
@@ -508,7 +471,7 @@ static void check_maxpool(const nst_kernels *k, int c, int h, int w, int kind,
     const size_t nx = (size_t)c * h * w, ny = (size_t)c * (h / 2) * (w / 2);
     float *x = pool_input(rng, nx, kind), *y = out_alloc(ny);
     k->maxpool2x2(x, c, h, w, y);
-    double *xd = widened(x, nx), *ref = ref_alloc(ny);
+    double *xd = tu_widened(x, nx), *ref = tu_doubles(ny);
     ref_maxpool2x2(xd, c, h, w, ref);
     expect_close(k->name, "maxpool2x2", shape, y, ref, NULL, 0.0, c, h / 2,
                  w / 2);
@@ -525,7 +488,7 @@ static void check_maxpool_backward(const nst_kernels *k, int c, int h, int w,
     float *x = pool_input(rng, nx, kind), *dx = out_alloc(nx);
     float *dy = in_alloc(rng, ny, -1.0, 1.0);
     k->maxpool2x2_backward(x, dy, c, h, w, dx);
-    double *xd = widened(x, nx), *dyd = widened(dy, ny), *ref = ref_alloc(nx);
+    double *xd = tu_widened(x, nx), *dyd = tu_widened(dy, ny), *ref = tu_doubles(nx);
     ref_maxpool2x2_backward(xd, dyd, c, h, w, ref);
     expect_close(k->name, "maxpool2x2_backward", shape, dx, ref, NULL, 0.0, c,
                  h, w);
@@ -537,19 +500,10 @@ static void check_maxpool_backward(const nst_kernels *k, int c, int h, int w,
     free(ref);
 }
 
-#define POOL_TEST(name, fn, seed)                                             \
-    START_TEST(name)                                                          \
-    {                                                                         \
-        const nst_kernels *k = tu_isa_or_skip(_i);                           \
-        if (k)                                                                \
-            sweep_pools(k, fn, seed);                                         \
-    }                                                                         \
-    END_TEST
-
-POOL_TEST(test_avgpool, check_avgpool, 606)
-POOL_TEST(test_avgpool_backward, check_avgpool_backward, 707)
-POOL_TEST(test_maxpool, check_maxpool, 808)
-POOL_TEST(test_maxpool_backward, check_maxpool_backward, 909)
+ISA_TEST(test_avgpool, sweep_pools, check_avgpool, 606)
+ISA_TEST(test_avgpool_backward, sweep_pools, check_avgpool_backward, 707)
+ISA_TEST(test_maxpool, sweep_pools, check_maxpool, 808)
+ISA_TEST(test_maxpool_backward, sweep_pools, check_maxpool_backward, 909)
 
 /* ---- Adam ---- */
 
@@ -581,17 +535,15 @@ static void check_adam(const nst_kernels *k, size_t n, long t, tu_rng *rng)
         .c2 = 1.0 - pow(beta2, (double)t),
         .eps = 1e-8,
     };
-    float *x = in_alloc(rng, n + GUARD, -2.0, 2.0);
-    float *m = in_alloc(rng, n + GUARD, -1.0, 1.0);
-    float *v = in_alloc(rng, n + GUARD, 0.0, 1.0);
+    float *x = inout_alloc(rng, n, -2.0, 2.0);
+    float *m = inout_alloc(rng, n, -1.0, 1.0);
+    float *v = inout_alloc(rng, n, 0.0, 1.0);
     float *g = in_alloc(rng, n, -2.0, 2.0);
     for (size_t i = 3; i < n; i += 7)
         m[i] = v[i] = g[i] = 0.0f;
-    for (size_t i = n; i < n + GUARD; i++)
-        x[i] = m[i] = v[i] = guard_value;
-    double *xr = widened(x, n), *mr = widened(m, n), *vr = widened(v, n);
-    double *gd = widened(g, n);
-    double *mag_x = ref_alloc(n), *mag_m = ref_alloc(n);
+    double *xr = tu_widened(x, n), *mr = tu_widened(m, n), *vr = tu_widened(v, n);
+    double *gd = tu_widened(g, n);
+    double *mag_x = tu_doubles(n), *mag_m = tu_doubles(n);
     for (size_t i = 0; i < n; i++)
         mag_m[i] = fabs((double)p.b1 * mr[i]) + fabs((double)p.k1 * gd[i]);
     float *m_scalar = malloc(n * sizeof *m), *v_scalar = malloc(n * sizeof *v);
@@ -796,29 +748,33 @@ END_TEST
 
 /* ---- suite ---- */
 
-static void add_per_isa(Suite *s, const char *name, const TTest *test)
-{
-    TCase *tc = tcase_create(name);
-    tcase_set_timeout(tc, 600);
-    tcase_add_loop_test(tc, test, 0, TU_N_ISAS);
-    suite_add_tcase(s, tc);
-}
-
+/* One test case per kernel, each test run once per kernel set. */
 static Suite *kernels_suite(void)
 {
+    const struct {
+        const char *name;
+        const TTest *test;
+    } cases[] = {
+        {"conv3x3_bias_relu", test_conv_forward},
+        {"conv3x3_backward_data", test_conv_backward_data},
+        {"gram", test_gram},
+        {"gram_backward", test_gram_backward},
+        {"relu_backward", test_relu_backward},
+        {"avgpool2x2", test_avgpool},
+        {"avgpool2x2_backward", test_avgpool_backward},
+        {"maxpool2x2", test_maxpool},
+        {"maxpool2x2_backward", test_maxpool_backward},
+        {"adam_update", test_adam},
+        {"thread_count_invariance", test_thread_count_invariance},
+        {"cache_size_invariance", test_cache_size_invariance},
+    };
     Suite *s = suite_create("kernels");
-    add_per_isa(s, "conv3x3_bias_relu", test_conv_forward);
-    add_per_isa(s, "conv3x3_backward_data", test_conv_backward_data);
-    add_per_isa(s, "gram", test_gram);
-    add_per_isa(s, "gram_backward", test_gram_backward);
-    add_per_isa(s, "relu_backward", test_relu_backward);
-    add_per_isa(s, "avgpool2x2", test_avgpool);
-    add_per_isa(s, "avgpool2x2_backward", test_avgpool_backward);
-    add_per_isa(s, "maxpool2x2", test_maxpool);
-    add_per_isa(s, "maxpool2x2_backward", test_maxpool_backward);
-    add_per_isa(s, "adam_update", test_adam);
-    add_per_isa(s, "thread_count_invariance", test_thread_count_invariance);
-    add_per_isa(s, "cache_size_invariance", test_cache_size_invariance);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        TCase *tc = tcase_create(cases[i].name);
+        tcase_set_timeout(tc, 600);
+        tcase_add_loop_test(tc, cases[i].test, 0, TU_N_ISAS);
+        suite_add_tcase(s, tc);
+    }
     return s;
 }
 

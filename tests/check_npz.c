@@ -294,21 +294,68 @@ static void write_small(const char *path, const npzw_options *o,
     ck_assert_int_eq(npzw_write(path, a, 3, o, l), 0);
 }
 
+/* The small archive written to a fixture file, and what it holds. */
+typedef struct small {
+    char path[4200];
+    npzw_layout l;
+    unsigned char *bytes; /* malloc'd */
+    size_t size;
+} small;
+
+/* Writes the small archive with options o to a's file (at a fresh path
+ * named by tag and file, unless file is NULL) and reads it back. */
+static void small_archive(small *a, const char *tag, const char *file,
+                          const npzw_options *o)
+{
+    if (file)
+        fixture(tag, file, a->path, sizeof a->path);
+    write_small(a->path, o, &a->l);
+    a->bytes = npzw_slurp(a->path, &a->size);
+    ck_assert_ptr_nonnull(a->bytes);
+}
+
+/* A 16- or 32-bit little-endian field of an archive, at byte `at`, set to
+ * value; width 0 sets nothing. */
+typedef struct field {
+    size_t at;
+    int width;
+    uint32_t value;
+} field;
+
+/* The archive good (size bytes) with up to two fields changed, written to
+ * path: reading entry key, or opening the archive if key is NULL, must fail
+ * with problem. */
+static void expect_patched_fails(const char *path, const unsigned char *good,
+                                 size_t size, const field set[2],
+                                 const char *key, const char *problem)
+{
+    unsigned char *buf = malloc(size);
+    ck_assert_ptr_nonnull(buf);
+    memcpy(buf, good, size);
+    for (int i = 0; i < 2; i++)
+        if (set[i].width == 2)
+            npzw_put16(buf + set[i].at, (uint16_t)set[i].value);
+        else if (set[i].width == 4)
+            npzw_put32(buf + set[i].at, set[i].value);
+    npzw_spit(path, buf, size);
+    if (key)
+        expect_read_fails(path, key, problem);
+    else
+        expect_open_fails(path, problem);
+    free(buf);
+}
+
 /* Every prefix of an archive fails (the end record is at the end), at
  * open or at a read, never crashing. */
 START_TEST(test_truncated)
 {
-    char path[4200], cut_path[4300];
+    char cut_path[4300];
     npzw_options o = layout_variant(_i * 9);
-    npzw_layout l;
-    size_t size;
-    fixture("npz_truncated", "full.npz", path, sizeof path);
-    snprintf(cut_path, sizeof cut_path, "%s.cut", path);
-    write_small(path, &o, &l);
-    unsigned char *buf = npzw_slurp(path, &size);
-    ck_assert_ptr_nonnull(buf);
-    for (size_t cut = 0; cut < size; cut++) {
-        if (npzw_spit(cut_path, buf, cut) != 0)
+    small a;
+    small_archive(&a, "npz_truncated", "full.npz", &o);
+    snprintf(cut_path, sizeof cut_path, "%s.cut", a.path);
+    for (size_t cut = 0; cut < a.size; cut++) {
+        if (npzw_spit(cut_path, a.bytes, cut) != 0)
             ck_abort_msg("cannot write %s", cut_path);
         nst_npz *z = nst_npz_open(cut_path);
         int failed = z == NULL;
@@ -324,9 +371,9 @@ START_TEST(test_truncated)
         if (!failed || strstr(nst_failure_reason(), cut_path) == NULL)
             ck_abort_msg("cut at %zu of %zu bytes: read fine or reason '%s' "
                          "lacks the path",
-                         cut, size, nst_failure_reason());
+                         cut, a.size, nst_failure_reason());
     }
-    free(buf);
+    free(a.bytes);
 }
 END_TEST
 
@@ -335,19 +382,16 @@ END_TEST
  * must be caught, the data by its CRC-32). */
 START_TEST(test_corrupted_bytes)
 {
-    char path[4200], bad_path[4300];
+    char bad_path[4300];
     npzw_options o = layout_variant(_i * 9);
-    size_t size;
-    fixture("npz_corrupt", "full.npz", path, sizeof path);
-    snprintf(bad_path, sizeof bad_path, "%s.bad", path);
-    write_small(path, &o, NULL);
-    unsigned char *buf = npzw_slurp(path, &size);
-    ck_assert_ptr_nonnull(buf);
-    for (size_t at = 0; at < size; at++) {
-        buf[at] ^= 0x5a;
-        if (npzw_spit(bad_path, buf, size) != 0)
+    small a;
+    small_archive(&a, "npz_corrupt", "full.npz", &o);
+    snprintf(bad_path, sizeof bad_path, "%s.bad", a.path);
+    for (size_t at = 0; at < a.size; at++) {
+        a.bytes[at] ^= 0x5a;
+        if (npzw_spit(bad_path, a.bytes, a.size) != 0)
             ck_abort_msg("cannot write %s", bad_path);
-        buf[at] ^= 0x5a;
+        a.bytes[at] ^= 0x5a;
         nst_npz *z = nst_npz_open(bad_path);
         for (const char *k = "abc"; z && *k; k++) {
             char key[2] = {*k, 0};
@@ -366,68 +410,57 @@ START_TEST(test_corrupted_bytes)
         }
         nst_npz_close(z);
     }
-    free(buf);
+    free(a.bytes);
 }
 END_TEST
 
 START_TEST(test_bad_signatures)
 {
-    char path[4200];
     npzw_options o = {0};
-    npzw_layout l;
-    size_t size;
-    fixture("npz_signatures", "s.npz", path, sizeof path);
-    write_small(path, &o, &l);
-    unsigned char *buf = npzw_slurp(path, &size);
-    ck_assert_ptr_nonnull(buf);
+    small a;
+    small_archive(&a, "npz_signatures", "s.npz", &o);
 
-    buf[l.eocd] ^= 0xff;
-    npzw_spit(path, buf, size);
-    expect_open_fails(path, "no end of central directory record");
-    buf[l.eocd] ^= 0xff;
+    a.bytes[a.l.eocd] ^= 0xff;
+    npzw_spit(a.path, a.bytes, a.size);
+    expect_open_fails(a.path, "no end of central directory record");
+    a.bytes[a.l.eocd] ^= 0xff;
 
-    buf[l.central[1]] ^= 0xff;
-    npzw_spit(path, buf, size);
-    expect_open_fails(path, "central directory entry 1: bad signature");
-    buf[l.central[1]] ^= 0xff;
+    a.bytes[a.l.central[1]] ^= 0xff;
+    npzw_spit(a.path, a.bytes, a.size);
+    expect_open_fails(a.path, "central directory entry 1: bad signature");
+    a.bytes[a.l.central[1]] ^= 0xff;
 
-    buf[l.local[1]] ^= 0xff;
-    npzw_spit(path, buf, size);
-    expect_read_fails(path, "b", "bad local header signature");
-    buf[l.local[1]] ^= 0xff;
-    free(buf);
+    a.bytes[a.l.local[1]] ^= 0xff;
+    npzw_spit(a.path, a.bytes, a.size);
+    expect_read_fails(a.path, "b", "bad local header signature");
+    a.bytes[a.l.local[1]] ^= 0xff;
+    free(a.bytes);
 
     o.zip64 = 1;
-    write_small(path, &o, &l);
-    buf = npzw_slurp(path, &size);
-    buf[l.eocd - 76] ^= 0xff;
-    npzw_spit(path, buf, size);
-    expect_open_fails(path, "bad zip64 end of central directory signature");
-    free(buf);
+    small_archive(&a, NULL, NULL, &o);
+    a.bytes[a.l.eocd - 76] ^= 0xff;
+    npzw_spit(a.path, a.bytes, a.size);
+    expect_open_fails(a.path, "bad zip64 end of central directory signature");
+    free(a.bytes);
 }
 END_TEST
 
 START_TEST(test_bad_crc)
 {
-    char path[4200];
-    npzw_options o = {0};
-    npzw_layout l;
-    size_t size;
-    fixture("npz_crc", "c.npz", path, sizeof path);
-    write_small(path, &o, &l);
-    unsigned char *buf = npzw_slurp(path, &size);
-    buf[l.data[2] + l.size[2] - 1] ^= 1;
-    npzw_spit(path, buf, size);
-    expect_read_fails(path, "c", "bad CRC-32");
+    small a;
+    small_archive(&a, "npz_crc", "c.npz", &(npzw_options){0});
+    a.bytes[a.l.data[2] + a.l.size[2] - 1] ^= 1;
+    npzw_spit(a.path, a.bytes, a.size);
+    expect_read_fails(a.path, "c", "bad CRC-32");
     /* The other entries are unaffected. */
-    nst_npz *z = nst_npz_open(path);
+    nst_npz *z = nst_npz_open(a.path);
     int ndim;
     int64_t shape[NST_NPY_MAX_DIMS];
-    float *a = nst_npz_read_f32(z, "a", &ndim, shape);
-    ck_assert_msg(a != NULL, "%s", nst_failure_reason());
-    free(a);
+    float *entry_a = nst_npz_read_f32(z, "a", &ndim, shape);
+    ck_assert_msg(entry_a != NULL, "%s", nst_failure_reason());
+    free(entry_a);
     nst_npz_close(z);
-    free(buf);
+    free(a.bytes);
 }
 END_TEST
 
@@ -446,100 +479,74 @@ START_TEST(test_local_disagrees)
         {30, 2, 'z', "names a different entry"},
         {26, 2, 4, "names a different entry"},
     };
-    char path[4200];
-    npzw_options o = {0};
-    npzw_layout l;
-    size_t size;
-    fixture("npz_local", "l.npz", path, sizeof path);
-    write_small(path, &o, &l);
-    unsigned char *good = npzw_slurp(path, &size);
+    small a;
+    small_archive(&a, "npz_local", "l.npz", &(npzw_options){0});
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
-        unsigned char *buf = malloc(size);
-        memcpy(buf, good, size);
-        unsigned char *p = buf + l.local[1] + c[i].field;
-        if (c[i].width == 2)
-            npzw_put16(p, (uint16_t)c[i].value);
-        else
-            npzw_put32(p, c[i].value);
-        npzw_spit(path, buf, size);
-        expect_read_fails(path, "b", c[i].problem);
-        free(buf);
+        const field set[2] = {
+            {a.l.local[1] + c[i].field, (int)c[i].width, c[i].value}};
+        expect_patched_fails(a.path, a.bytes, a.size, set, "b", c[i].problem);
     }
-    free(good);
+    free(a.bytes);
 }
 END_TEST
 
 START_TEST(test_out_of_range)
 {
-    char path[4200];
     npzw_options o = {0};
-    npzw_layout l;
-    size_t size;
-    fixture("npz_range", "r.npz", path, sizeof path);
-    write_small(path, &o, &l);
-    unsigned char *good = npzw_slurp(path, &size);
-    unsigned char *buf = malloc(size);
-
+    small a;
+    small_archive(&a, "npz_range", "r.npz", &o);
     /* A local header offset past the entries, and data that would run
-     * into the central directory. */
-    memcpy(buf, good, size);
-    npzw_put32(buf + l.central[0] + 42, 0x7fffffff);
-    npzw_spit(path, buf, size);
-    expect_read_fails(path, "a", "local header offset 2147483647 out of range");
-    memcpy(buf, good, size);
-    npzw_put32(buf + l.central[2] + 20, 0x10000);
-    npzw_put32(buf + l.central[2] + 24, 0x10000);
-    npzw_spit(path, buf, size);
-    expect_read_fails(path, "c", "runs past the end of the entries");
-
-    /* Central directory offset and size that do not fit. */
-    memcpy(buf, good, size);
-    npzw_put32(buf + l.eocd + 16, (uint32_t)l.central[0] + 1);
-    npzw_spit(path, buf, size);
-    expect_open_fails(path, "central directory offset");
-    memcpy(buf, good, size);
-    npzw_put32(buf + l.eocd + 12, 0xfffffff0);
-    npzw_spit(path, buf, size);
-    expect_open_fails(path, "central directory offset");
-    /* More entries than the central directory can hold. */
-    memcpy(buf, good, size);
-    npzw_put16(buf + l.eocd + 8, 60000);
-    npzw_put16(buf + l.eocd + 10, 60000);
-    npzw_spit(path, buf, size);
-    expect_open_fails(path, "cannot hold 60000 entries");
+     * into the central directory; a central directory offset and size
+     * that do not fit; more entries than the central directory can
+     * hold. */
+    const struct {
+        field set[2];
+        const char *key, *problem;
+    } stored[] = {
+        {{{a.l.central[0] + 42, 4, 0x7fffffff}},
+         "a",
+         "local header offset 2147483647 out of range"},
+        {{{a.l.central[2] + 20, 4, 0x10000}, {a.l.central[2] + 24, 4, 0x10000}},
+         "c",
+         "runs past the end of the entries"},
+        {{{a.l.eocd + 16, 4, (uint32_t)a.l.central[0] + 1}},
+         NULL,
+         "central directory offset"},
+        {{{a.l.eocd + 12, 4, 0xfffffff0}}, NULL, "central directory offset"},
+        {{{a.l.eocd + 8, 2, 60000}, {a.l.eocd + 10, 2, 60000}},
+         NULL,
+         "cannot hold 60000 entries"},
+    };
+    for (size_t i = 0; i < sizeof stored / sizeof *stored; i++)
+        expect_patched_fails(a.path, a.bytes, a.size, stored[i].set, stored[i].key,
+                             stored[i].problem);
+    free(a.bytes);
 
     /* A deflated entry claiming an uncompressed size no deflate stream of
-     * its length can reach: refused before allocating it. */
+     * its length can reach: refused before allocating it. Too small a
+     * size: inflating overruns it. */
     o.method = 8;
-    write_small(path, &o, &l);
-    free(good);
-    good = npzw_slurp(path, &size);
-    memcpy(buf, good, size);
-    npzw_put32(buf + l.local[0] + 22, 0xf0000000);
-    npzw_put32(buf + l.central[0] + 24, 0xf0000000);
-    npzw_spit(path, buf, size);
-    expect_read_fails(path, "a", "impossible");
-    /* Too small a size: inflating overruns it. */
-    memcpy(buf, good, size);
-    npzw_put32(buf + l.local[0] + 22, 20);
-    npzw_put32(buf + l.central[0] + 24, 20);
-    npzw_spit(path, buf, size);
-    expect_read_fails(path, "a", "inflates to more than its recorded 20");
-    free(buf);
-    free(good);
+    small_archive(&a, NULL, NULL, &o);
+    static const struct {
+        uint32_t value;
+        const char *problem;
+    } deflated[] = {{0xf0000000, "impossible"},
+                    {20, "inflates to more than its recorded 20"}};
+    for (size_t i = 0; i < sizeof deflated / sizeof *deflated; i++) {
+        const field set[2] = {{a.l.local[0] + 22, 4, deflated[i].value},
+                              {a.l.central[0] + 24, 4, deflated[i].value}};
+        expect_patched_fails(a.path, a.bytes, a.size, set, "a",
+                             deflated[i].problem);
+    }
+    free(a.bytes);
 }
 END_TEST
 
 START_TEST(test_npy_header_lies)
 {
-    char path[4200];
-    npzw_options o = {0};
-    npzw_layout l;
-    size_t size;
-    fixture("npz_npy", "n.npz", path, sizeof path);
-    write_small(path, &o, &l);
-    unsigned char *good = npzw_slurp(path, &size);
-    unsigned char *buf = malloc(size);
+    small a;
+    small_archive(&a, "npz_npy", "n.npz", &(npzw_options){0});
+    unsigned char *buf = malloc(a.size);
     static const struct {
         size_t field;
         unsigned char bytes[2];
@@ -553,14 +560,14 @@ START_TEST(test_npy_header_lies)
         {6, {0, 0}, "unsupported .npy version 0.0"},
     };
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
-        memcpy(buf, good, size);
-        memcpy(buf + l.data[0] + c[i].field, c[i].bytes, 2);
-        fix_crc(buf, &l, 0);
-        npzw_spit(path, buf, size);
-        expect_read_fails(path, "a", c[i].problem);
+        memcpy(buf, a.bytes, a.size);
+        memcpy(buf + a.l.data[0] + c[i].field, c[i].bytes, 2);
+        fix_crc(buf, &a.l, 0);
+        npzw_spit(a.path, buf, a.size);
+        expect_read_fails(a.path, "a", c[i].problem);
     }
     free(buf);
-    free(good);
+    free(a.bytes);
 }
 END_TEST
 

@@ -96,11 +96,8 @@ static void compare(const nst_kernels *k, const tcase_spec *c,
 {
     const int h = quick() ? c->qh : c->h, w = quick() ? c->qw : c->w;
     const int tile = quick() ? c->qtile : c->tile;
-    int depth = 0;
-    for (int i = 0; i < c->n_content; i++)
-        depth = c->content[i] + 1 > depth ? c->content[i] + 1 : depth;
-    for (int i = 0; i < c->n_style; i++)
-        depth = c->style[i] + 1 > depth ? c->style[i] + 1 : depth;
+    const int depth = tu_depth(c->content, c->n_content, c->style,
+                               c->n_style);
     nst_vgg net;
     const char *names[] = {relu_names[depth - 1]};
     ck_assert_msg(nst_vgg_load(&net, weights, names, 1, c->pool, k) == 0,

@@ -30,6 +30,17 @@ void tu_read_text(const char *path, char *buf, size_t size)
         fclose(f);
 }
 
+void tu_assert_pair_txt(const char *out, int pair, const char *const *lines,
+                        size_t n)
+{
+    char path[8400], text[4096];
+    snprintf(path, sizeof path, "%s/gen_%d/pair.txt", out, pair);
+    tu_read_text(path, text, sizeof text);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(strstr(text, lines[i]), "%s lacks '%s': %s", path,
+                      lines[i], text);
+}
+
 int tu_nst(const char *args, char *err, size_t size)
 {
     char tmp[4096], tag[64], cmd[65536], line[75000];

@@ -25,6 +25,11 @@ int tu_nst_interrupt(pid_t pid, const char *err_path, char *err,
 /* The contents of path (at most size - 1 bytes), "" if it is missing. */
 void tu_read_text(const char *path, char *buf, size_t size);
 
+/* Fails unless out/gen_<pair>/pair.txt holds each of the n texts of
+ * lines. */
+void tu_assert_pair_txt(const char *out, int pair, const char *const *lines,
+                        size_t n);
+
 /* Size of path in bytes, -1 if it is missing. */
 long tu_file_size(const char *path);
 

@@ -16,58 +16,55 @@ static double at(const double *map, int h, int w, int r, int j)
     return map[(size_t)r * w + j];
 }
 
+/* The sums of a 3x3 convolution with zero padding. Forward (back = 0),
+ * output channel q = o sums input channels p = i at (r + ky - 1,
+ * j + kx - 1), plus its bias; back (back = 1), the gradient of input
+ * channel q = i sums those of the outputs p = o at (r - ky + 1, j - kx + 1):
+ * the same weights, transposed and flipped. mag, if not NULL, gets the sums
+ * of |terms|. */
+static void conv3x3_sums(const double *in, int nin, int h, int w,
+                         const float *weight, int cin, const float *bias,
+                         int back, int nout, int relu, double *out,
+                         double *mag)
+{
+    const size_t hw = (size_t)h * w;
+    const int s = back ? -1 : 1;
+    for (int q = 0; q < nout; q++)
+        for (int r = 0; r < h; r++)
+            for (int j = 0; j < w; j++) {
+                double sum = bias ? bias[q] : 0.0, abs_sum = fabs(sum);
+                for (int p = 0; p < nin; p++)
+                    for (int ky = 0; ky < 3; ky++)
+                        for (int kx = 0; kx < 3; kx++) {
+                            const int o = back ? p : q, i = back ? q : p;
+                            const double wt =
+                                weight[(((size_t)o * cin + i) * 3 + ky) * 3 +
+                                       kx];
+                            const double t =
+                                wt * at(in + p * hw, h, w, r + s * (ky - 1),
+                                        j + s * (kx - 1));
+                            sum += t;
+                            abs_sum += fabs(t);
+                        }
+                const size_t idx = q * hw + (size_t)r * w + j;
+                out[idx] = relu && sum < 0.0 ? 0.0 : sum;
+                if (mag)
+                    mag[idx] = abs_sum;
+            }
+}
+
 void ref_conv3x3(const double *x, int cin, int h, int w, const float *weight,
                  const float *bias, int cout, int relu, double *y,
                  double *mag)
 {
-    const size_t hw = (size_t)h * w;
-    for (int o = 0; o < cout; o++)
-        for (int r = 0; r < h; r++)
-            for (int j = 0; j < w; j++) {
-                double sum = bias[o], abs_sum = fabs((double)bias[o]);
-                for (int i = 0; i < cin; i++)
-                    for (int ky = 0; ky < 3; ky++)
-                        for (int kx = 0; kx < 3; kx++) {
-                            const double wt =
-                                weight[(((size_t)o * cin + i) * 3 + ky) * 3 +
-                                       kx];
-                            const double p = wt * at(x + i * hw, h, w,
-                                                     r + ky - 1, j + kx - 1);
-                            sum += p;
-                            abs_sum += fabs(p);
-                        }
-                const size_t idx = o * hw + (size_t)r * w + j;
-                y[idx] = relu && sum < 0.0 ? 0.0 : sum;
-                if (mag)
-                    mag[idx] = abs_sum;
-            }
+    conv3x3_sums(x, cin, h, w, weight, cin, bias, 0, cout, relu, y, mag);
 }
 
 void ref_conv3x3_backward_data(const double *dy, int cout, int h, int w,
                                const float *weight, int cin, double *dx,
                                double *mag)
 {
-    const size_t hw = (size_t)h * w;
-    for (int i = 0; i < cin; i++)
-        for (int r = 0; r < h; r++)
-            for (int j = 0; j < w; j++) {
-                double sum = 0.0, abs_sum = 0.0;
-                for (int o = 0; o < cout; o++)
-                    for (int ky = 0; ky < 3; ky++)
-                        for (int kx = 0; kx < 3; kx++) {
-                            const double wt =
-                                weight[(((size_t)o * cin + i) * 3 + ky) * 3 +
-                                       kx];
-                            const double p = wt * at(dy + o * hw, h, w,
-                                                     r - ky + 1, j - kx + 1);
-                            sum += p;
-                            abs_sum += fabs(p);
-                        }
-                const size_t idx = i * hw + (size_t)r * w + j;
-                dx[idx] = sum;
-                if (mag)
-                    mag[idx] = abs_sum;
-            }
+    conv3x3_sums(dy, cout, h, w, weight, cin, NULL, 1, cin, 0, dx, mag);
 }
 
 void ref_relu_backward(const double *y, double *dy, size_t n)
@@ -77,17 +74,29 @@ void ref_relu_backward(const double *y, double *dy, size_t n)
             dy[i] = 0.0;
 }
 
+/* The sum over k < n of a[k sa] b[k sb]; *abs_sum gets the sum of the
+ * terms' absolute values. */
+static double dot(const double *a, size_t sa, const double *b, size_t sb,
+                  int n, double *abs_sum)
+{
+    double sum = 0.0;
+    *abs_sum = 0.0;
+    for (int k = 0; k < n; k++) {
+        const double p = a[k * sa] * b[k * sb];
+        sum += p;
+        *abs_sum += fabs(p);
+    }
+    return sum;
+}
+
 void ref_gram(const double *f, int c, int m, double scale, double *g,
               double *mag)
 {
     for (int i = 0; i < c; i++)
         for (int j = 0; j < c; j++) {
-            double sum = 0.0, abs_sum = 0.0;
-            for (int k = 0; k < m; k++) {
-                const double p = f[(size_t)i * m + k] * f[(size_t)j * m + k];
-                sum += p;
-                abs_sum += fabs(p);
-            }
+            double abs_sum;
+            const double sum = dot(f + (size_t)i * m, 1, f + (size_t)j * m, 1,
+                                   m, &abs_sum);
             g[(size_t)i * c + j] = scale * sum;
             if (mag)
                 mag[(size_t)i * c + j] = fabs(scale) * abs_sum;
@@ -99,12 +108,9 @@ void ref_gram_backward(const double *d, const double *f, int c, int m,
 {
     for (int i = 0; i < c; i++)
         for (int k = 0; k < m; k++) {
-            double sum = 0.0, abs_sum = 0.0;
-            for (int j = 0; j < c; j++) {
-                const double p = d[(size_t)i * c + j] * f[(size_t)j * m + k];
-                sum += p;
-                abs_sum += fabs(p);
-            }
+            double abs_sum;
+            const double sum =
+                dot(d + (size_t)i * c, 1, f + k, (size_t)m, c, &abs_sum);
             const size_t idx = (size_t)i * m + k;
             if (mag)
                 mag[idx] = fabs(df[idx]) + fabs(scale) * abs_sum;
@@ -124,9 +130,7 @@ void ref_avgpool2x2(const double *x, int c, int h, int w, double *y)
             }
 }
 
-/* Offset in x of the first maximum, in row-major order, of the 2x2 window
- * whose top-left element is at p. */
-static size_t window_argmax(const double *x, size_t p, int w)
+size_t ref_window_argmax(const double *x, size_t p, int w)
 {
     const size_t cand[4] = {p, p + 1, p + w, p + w + 1};
     size_t best = cand[0];
@@ -143,7 +147,8 @@ void ref_maxpool2x2(const double *x, int c, int h, int w, double *y)
         for (int r = 0; r < ph; r++)
             for (int j = 0; j < pw; j++) {
                 const size_t p = ((size_t)ch * h + 2 * r) * w + 2 * j;
-                y[((size_t)ch * ph + r) * pw + j] = x[window_argmax(x, p, w)];
+                y[((size_t)ch * ph + r) * pw + j] =
+                    x[ref_window_argmax(x, p, w)];
             }
 }
 
@@ -172,7 +177,8 @@ void ref_maxpool2x2_backward(const double *x, const double *dy, int c, int h,
         for (int r = 0; r < ph; r++)
             for (int j = 0; j < pw; j++) {
                 const size_t p = ((size_t)ch * h + 2 * r) * w + 2 * j;
-                dx[window_argmax(x, p, w)] = dy[((size_t)ch * ph + r) * pw + j];
+                dx[ref_window_argmax(x, p, w)] =
+                    dy[((size_t)ch * ph + r) * pw + j];
             }
 }
 

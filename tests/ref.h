@@ -53,6 +53,10 @@ void ref_gram_backward(const double *d, const double *f, int c, int m,
 void ref_avgpool2x2(const double *x, int c, int h, int w, double *y);
 void ref_maxpool2x2(const double *x, int c, int h, int w, double *y);
 
+/* Offset in x (a map w wide) of the first maximum, in row-major order, of
+ * the 2x2 window whose top-left element is at offset p. */
+size_t ref_window_argmax(const double *x, size_t p, int w);
+
 /* The backward passes: h and w are the input's, dy is c x h/2 x w/2, dx is
  * c x h x w (overwritten; rows and columns dropped by the floor get 0).
  * For max pooling, the gradient goes to the first maximum of each window in

@@ -129,17 +129,6 @@ void ref_acts_free(ref_acts *a)
     memset(a, 0, sizeof *a);
 }
 
-/* Index within its 2x2 window (0..3, row-major) of the first maximum. */
-static int window_winner(const double *p, int w)
-{
-    const double v[4] = {p[0], p[1], p[w], p[w + 1]};
-    int best = 0;
-    for (int q = 1; q < 4; q++)
-        if (v[q] > v[best])
-            best = q;
-    return best;
-}
-
 int ref_acts_same_branches(const ref_net *r, const ref_acts *a,
                            const ref_acts *b)
 {
@@ -155,8 +144,8 @@ int ref_acts_same_branches(const ref_net *r, const ref_acts *a,
             for (int i = 0; i + 1 < h; i += 2)
                 for (int j = 0; j + 1 < w; j += 2) {
                     const size_t p = ((size_t)c * h + i) * w + j;
-                    if (window_winner(a->f[l] + p, w) !=
-                        window_winner(b->f[l] + p, w))
+                    if (ref_window_argmax(a->f[l], p, w) !=
+                        ref_window_argmax(b->f[l], p, w))
                         return 0;
                 }
     }

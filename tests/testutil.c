@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ref.h"
 #include "vgg.h"
 
 uint64_t tu_next(tu_rng *r)
@@ -64,6 +65,20 @@ float *tu_nan_floats(size_t n)
     return a;
 }
 
+double *tu_doubles(size_t n)
+{
+    double *d = calloc(n ? n : 1, sizeof *d);
+    ck_assert_ptr_nonnull(d);
+    return d;
+}
+
+double *tu_widened(const float *a, size_t n)
+{
+    double *d = tu_doubles(n);
+    ref_widen(a, n, d);
+    return d;
+}
+
 const char *const tu_isas[TU_N_ISAS] = {"scalar", "avx2", "neon"};
 
 const nst_kernels *tu_isa_or_skip(int i)
@@ -91,6 +106,17 @@ float *tu_random_image(tu_rng *r, int h, int w)
             x[(size_t)c * h * w + i] =
                 (float)tu_uniform(r, 0, 255) - nst_vgg_mean[c];
     return x;
+}
+
+int tu_depth(const int *content, int n_content, const int *style,
+             int n_style)
+{
+    int d = 0;
+    for (int i = 0; i < n_content; i++)
+        d = content[i] + 1 > d ? content[i] + 1 : d;
+    for (int i = 0; i < n_style; i++)
+        d = style[i] + 1 > d ? style[i] + 1 : d;
+    return d;
 }
 
 int tu_run_suite(Suite *s)

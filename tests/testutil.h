@@ -38,6 +38,10 @@ const char *tu_tmpdir(const char *tag, char *buf, size_t size);
 
 /* malloc that fails the test on out-of-memory, filled with NaN (floats). */
 float *tu_nan_floats(size_t n);
+/* n zeroed doubles; fails the test on out-of-memory. */
+double *tu_doubles(size_t n);
+/* a[0..n) widened to a new array of doubles (tu_doubles). */
+double *tu_widened(const float *a, size_t n);
 
 /* The kernel sets a test loops over (tcase_add_loop_test from 0 to
  * TU_N_ISAS), and the table of set i, or NULL after printing loudly that
@@ -53,6 +57,11 @@ nst_kctx *tu_kctx(const nst_kernels *k, int nthreads);
 /* A random 3 x h x w image with pixels in [0, 255] minus the VGG mean, as
  * the program feeds the network. */
 float *tu_random_image(tu_rng *r, int h, int w);
+
+/* The layers an objective on these content and style layers (indices from
+ * 0) runs through: one past the deepest. */
+int tu_depth(const int *content, int n_content, const int *style,
+             int n_style);
 
 /* Runs every test of s; the exit status for main (EXIT_SUCCESS when none
  * failed). */
