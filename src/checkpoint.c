@@ -119,11 +119,6 @@ static uint32_t get32(const unsigned char *b)
            (uint32_t)b[3] << 24;
 }
 
-static uint64_t get64(const unsigned char *b)
-{
-    return (uint64_t)get32(b) | (uint64_t)get32(b + 4) << 32;
-}
-
 int nst_ckr_u32(nst_ckr *r, uint32_t *v)
 {
     const unsigned char *b = take(r, 4);
@@ -150,28 +145,35 @@ int nst_ckr_f64(nst_ckr *r, double *v)
     return nst_ckr_f64s(r, v, 1);
 }
 
-int nst_ckr_f32s(nst_ckr *r, float *v, size_t n)
+/* n values of `size` bytes each, 4 or 8, little-endian: what
+ * put_values wrote. */
+static int get_values(nst_ckr *r, void *v, size_t n, size_t size)
 {
-    const unsigned char *b = take(r, 4 * (uint64_t)n);
+    const unsigned char *b = take(r, size * (uint64_t)n);
     if (!b)
         return -1;
+    unsigned char *dst = v;
     for (size_t i = 0; i < n; i++) {
-        const uint32_t u = get32(b + 4 * i);
-        memcpy(&v[i], &u, 4);
+        uint64_t u = 0;
+        for (size_t j = 0; j < size; j++)
+            u |= (uint64_t)b[size * i + j] << 8 * j;
+        if (size == 4) {
+            const uint32_t u32 = (uint32_t)u;
+            memcpy(dst + 4 * i, &u32, 4);
+        } else
+            memcpy(dst + 8 * i, &u, 8);
     }
     return 0;
 }
 
+int nst_ckr_f32s(nst_ckr *r, float *v, size_t n)
+{
+    return get_values(r, v, n, 4);
+}
+
 int nst_ckr_f64s(nst_ckr *r, double *v, size_t n)
 {
-    const unsigned char *b = take(r, 8 * (uint64_t)n);
-    if (!b)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        const uint64_t u = get64(b + 8 * i);
-        memcpy(&v[i], &u, 8);
-    }
-    return 0;
+    return get_values(r, v, n, 8);
 }
 
 int nst_ckr_bytes(nst_ckr *r, void *p, size_t n)
@@ -262,8 +264,11 @@ char *nst_checkpoint_settings(const nst_options *o)
         line(&s, "--lbfgs-history %d", o->lbfgs_history);
     line(&s, "--init %s",
          o->init_file ? o->init_file : o->init_noise ? "noise" : "content");
-    if (o->init_noise)
+    if (o->init_noise) {
         line(&s, "--seed %llu", (unsigned long long)o->seed);
+        line(&s, "--init-noise-ratio %s",
+             num(b, sizeof b, o->init_noise_ratio));
+    }
     if (!s)
         nst_fail("out of memory for the checkpoint's settings");
     return s;
@@ -282,6 +287,11 @@ int nst_checkpoint_match(const nst_checkpoint *c, const char *path,
     while (*a || *b) {
         const size_t la = line_len(a), lb = line_len(b);
         if (la != lb || memcmp(a, b, la) != 0) {
+            if (!*a)
+                return nst_fail("%s: the checkpoint does not record '%.*s': "
+                                "it is of another run, or an older nst "
+                                "wrote it",
+                                path, (int)lb, b);
             /* "--name value": the name is up to the first space. */
             const size_t name = strcspn(la ? a : b, " \n");
             if (la > name && lb > name && memcmp(a, b, name) == 0)

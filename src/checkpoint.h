@@ -95,10 +95,11 @@ typedef struct nst_checkpoint {
 /* The options that define a run's results, one "name value" line each,
  * as a checkpoint records them: the input files, sizes and levels
  * (--start-size 0 for a single level, and --start-iters with several),
- * loss weights and layers, the optimizer and its settings, the start. Not
- * --iters (a resumed run may go further: nst_checkpoint_match_levels says
- * when), nor where results go. malloc'd; NULL with a failure reason on
- * out-of-memory. */
+ * loss weights and layers, the optimizer and its settings, the start
+ * (with --init noise its --seed and --init-noise-ratio, which no other
+ * start uses). Not --iters (a resumed run may go further:
+ * nst_checkpoint_match_levels says when), nor where results go.
+ * malloc'd; NULL with a failure reason on out-of-memory. */
 char *nst_checkpoint_settings(const nst_options *o);
 
 /* Starts writing path: the header, settings and rows of c (its bytes and
@@ -116,7 +117,9 @@ int nst_checkpoint_commit(nst_ckw *w);
 int nst_checkpoint_load(const char *path, nst_checkpoint *c);
 
 /* -1 with a reason naming path and the first setting that differs
- * ("--style-weight was 0.01, is 0.02") if c was made by another run. */
+ * ("--style-weight was 0.01, is 0.02"), or the first the checkpoint does
+ * not record (an older nst recorded fewer), if c was made by another
+ * run. */
 int nst_checkpoint_match(const nst_checkpoint *c, const char *path,
                          const char *settings);
 

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "memory_plan.h"
 #include "vgg.h"
 
 /* x += sign * the VGG mean, plane by plane. */
@@ -14,27 +15,27 @@ static void shift_by_mean(float *x, int w, int h, float sign)
             x[c * plane + i] += sign * nst_vgg_mean[c];
 }
 
-int nst_pixels_load_picture(const char *path, int longest, nst_image *img)
+int nst_pixels_load(const nst_options *o, const nst_vgg *net,
+                    const char *path, int longest, uint64_t held,
+                    nst_image *img)
 {
     nst_image_file f;
+    nst_image raw;
     *img = (nst_image){0};
     if (nst_image_file_read(path, &f) != 0)
         return -1;
-    return nst_pixels_decode_picture(path, &f, longest, img);
-}
-
-int nst_pixels_decode_picture(const char *path, nst_image_file *f,
-                              int longest, nst_image *img)
-{
-    nst_image raw;
-    *img = (nst_image){0};
-    if (nst_image_file_decode(path, f, &raw) != 0)
+    if (nst_memory_plan_decode(o, net, path, f.w, f.h, f.n, longest, held) !=
+        0) {
+        nst_image_file_free(&f);
+        return -1;
+    }
+    if (nst_image_file_decode(path, &f, &raw) != 0)
         return -1;
     if (longest <= 0) {
         *img = raw;
         return 0;
     }
-    int rc = nst_image_fit(&raw, longest, img);
+    const int rc = nst_image_fit(&raw, longest, img);
     nst_image_free(&raw);
     return rc;
 }

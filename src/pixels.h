@@ -9,16 +9,18 @@
 #include "color.h"
 #include "image.h"
 #include "nst.h"
+#include "vgg.h"
 
-/* Loads path and resizes it so its longer side is `longest` (0: as it
- * is); values in [0, 255] (no mean subtracted). -1 with a failure reason
- * naming the file. */
-int nst_pixels_load_picture(const char *path, int longest, nst_image *img);
-
-/* The same from f, path's file already read (nst_image_file_read), whose
- * bytes it frees. */
-int nst_pixels_decode_picture(const char *path, nst_image_file *f,
-                              int longest, nst_image *img);
+/* Every input picture of a run is loaded here: path is read and its
+ * header checked (nst_image_file_read), then decoded only if that fits
+ * the memory of a run with options o (--max-memory) beside net's weights
+ * and the `held` bytes of pictures already loaded
+ * (nst_memory_plan_decode), and sized so its longer side is longest (0:
+ * kept as it is); values in [0, 255] (no mean subtracted). -1 with a
+ * failure reason naming the file (img then empty). */
+int nst_pixels_load(const nst_options *o, const nst_vgg *net,
+                    const char *path, int longest, uint64_t held,
+                    nst_image *img);
 
 /* The images of a transfer as the objective takes them (mean subtracted),
  * and what results are coloured with. */

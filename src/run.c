@@ -12,7 +12,6 @@
 #include "batch.h"
 #include "error.h"
 #include "interrupt.h"
-#include "memory_plan.h"
 #include "network.h"
 #include "optimise.h"
 #include "output_guard.h"
@@ -42,34 +41,13 @@ static int load_network(nst_network *net, const nst_options *o,
                             o->style_layers, o->pool, k);
 }
 
-/* Every input picture of a run is loaded here: path is read and its
- * header checked, then decoded only if that fits the run's memory beside
- * the weights and the `held` bytes of pictures already loaded
- * (nst_memory_plan_decode), and sized so its longer side is longest (0:
- * kept as it is). -1 with a failure reason naming the file. */
-static int load_picture(const nst_options *o, const nst_network *net,
-                        const char *path, int longest, uint64_t held,
-                        nst_image *img)
-{
-    *img = (nst_image){0};
-    nst_image_file f;
-    if (nst_image_file_read(path, &f) != 0)
-        return -1;
-    if (nst_memory_plan_decode(o, &net->vgg, path, f.w, f.h, f.n, longest,
-                               held) != 0) {
-        nst_image_file_free(&f);
-        return -1;
-    }
-    return nst_pixels_decode_picture(path, &f, longest, img);
-}
-
 /* An input image as the run uses it: loaded, sized, and big enough for
  * the network. */
 static int load_image(const nst_options *o, const nst_network *net,
                       const char *path, const char *role, int longest,
                       uint64_t held, nst_image *img)
 {
-    if (load_picture(o, net, path, longest, held, img) != 0)
+    if (nst_pixels_load(o, &net->vgg, path, longest, held, img) != 0)
         return -1;
     if (nst_transfer_fits(net, path, role, img) != 0) {
         nst_image_free(img);
@@ -83,7 +61,9 @@ static int load_init(const nst_options *o, const nst_network *net,
                      nst_image *init)
 {
     *init = (nst_image){0};
-    return o->init_file ? load_picture(o, net, o->init_file, 0, 0, init) : 0;
+    return o->init_file
+               ? nst_pixels_load(o, &net->vgg, o->init_file, 0, 0, init)
+               : 0;
 }
 
 /* --init FILE, an input no output may replace. */
@@ -132,21 +112,22 @@ static int job_pictures_load(const nst_options *o, const nst_network *net,
     nst_transfer_levels(o, &sc);
     const int original = sc.n > 1;
     uint64_t held = nst_image_bytes(init);
-    int rc = load_picture(o, net, job->content, original ? 0 : o->size, held,
-                          &p->content);
+    int rc = nst_pixels_load(o, &net->vgg, job->content,
+                             original ? 0 : o->size, held, &p->content);
     for (int i = 0; rc == 0 && i < job->n_styles; i++) {
         held += nst_image_bytes(i ? &p->style[i - 1] : &p->content);
         p->in.style[i] = &p->style[i];
         p->in.style_name[i] = job->styles[i];
-        rc = load_picture(o, net, job->styles[i], original ? 0 : sides[i],
-                          held, &p->style[i]);
+        rc = nst_pixels_load(o, &net->vgg, job->styles[i],
+                             original ? 0 : sides[i], held, &p->style[i]);
     }
     for (int i = 0; rc == 0 && o->n_masks && i < job->n_styles; i++) {
         held += nst_image_bytes(i ? &p->mask[i - 1]
                                   : &p->style[job->n_styles - 1]);
         p->in.mask[i] = &p->mask[i];
         p->in.mask_name[i] = o->style_masks[i];
-        rc = load_picture(o, net, o->style_masks[i], 0, held, &p->mask[i]);
+        rc = nst_pixels_load(o, &net->vgg, o->style_masks[i], 0, held,
+                             &p->mask[i]);
     }
     if (rc != 0)
         job_pictures_free(p);
@@ -357,7 +338,6 @@ int nst_run_single(const nst_options *o, const nst_kernels *k)
         return -1;
     }
     rc = transfer(o, &net, &job, &init) < 0 ? -1 : interrupted_status();
-    nst_network_free(&net);
     nst_image_free(&init);
     if (rc == 0 && o->sheet) {
         /* One row: the content, every style, the result. */
@@ -365,8 +345,9 @@ int nst_run_single(const nst_options *o, const nst_kernels *k)
         for (int i = 0; i < o->n_styles; i++)
             files[1 + i] = o->styles[i];
         files[o->n_styles + 1] = o->out;
-        rc = nst_sheet_write(o->sheet, files, 1, o->n_styles + 2, o->quality);
+        rc = nst_sheet_write(o, &net.vgg, files, 1, o->n_styles + 2);
     }
+    nst_network_free(&net);
     return rc;
 }
 
@@ -552,7 +533,8 @@ static int run_pairs(const nst_options *o, const nst_network *net,
 }
 
 /* --sheet of a batch: a row per pair, its content, style and result. */
-static int batch_sheet(const nst_options *o, const nst_batch *b)
+static int batch_sheet(const nst_options *o, const nst_network *net,
+                       const nst_batch *b)
 {
     const int pairs = nst_batch_pairs(b);
     const char **files = calloc((size_t)3 * pairs, sizeof *files);
@@ -571,7 +553,7 @@ static int batch_sheet(const nst_options *o, const nst_batch *b)
         files[3 * i + 2] = outs + (size_t)i * PATH_MAX;
     }
     if (rc == 0)
-        rc = nst_sheet_write(o->sheet, files, pairs, 3, o->quality);
+        rc = nst_sheet_write(o, &net->vgg, files, pairs, 3);
     free(files);
     free(outs);
     return rc;
@@ -618,7 +600,7 @@ int nst_run_batch(const nst_options *o, const nst_kernels *k)
         report_skipped(o, &b, content_why, style_why);
         rc = run_pairs(o, &net, k, &b, &init, content_why, style_why);
         if (rc == 0 && o->sheet)
-            rc = batch_sheet(o, &b);
+            rc = batch_sheet(o, &net, &b);
     }
     free_reasons(content_why, b.n_content);
     free_reasons(style_why, b.n_style);

@@ -6,6 +6,7 @@
 
 #include "error.h"
 #include "image.h"
+#include "pixels.h"
 
 int nst_sheet_height(int result_h, int rows)
 {
@@ -24,13 +25,15 @@ static void paste(nst_image *s, const nst_image *p, int x, int y)
                    (size_t)p->w * sizeof *p->data);
 }
 
-/* Every file loaded and resized to height h, into panels. */
-static int load_panels(const char *const *files, int n, int h,
+/* Every file loaded beside the `held` bytes of the result and the panels
+ * before it, and resized to height h, into panels. */
+static int load_panels(const nst_options *o, const nst_vgg *net,
+                       const char *const *files, int n, int h, uint64_t held,
                        nst_image *panels)
 {
     for (int i = 0; i < n; i++) {
         nst_image raw;
-        if (nst_image_load(files[i], &raw) != 0)
+        if (nst_pixels_load(o, net, files[i], 0, held, &raw) != 0)
             return -1;
         const double w = round((double)raw.w * h / raw.h);
         const int pw = w < 1 ? 1 : w > NST_IMAGE_MAX_SIDE ? NST_IMAGE_MAX_SIDE
@@ -40,6 +43,7 @@ static int load_panels(const char *const *files, int n, int h,
         if (rc != 0)
             return nst_fail("%s: out of memory resizing it for the sheet",
                             files[i]);
+        held += nst_image_bytes(&panels[i]);
     }
     return 0;
 }
@@ -58,9 +62,10 @@ static long sheet_width(const nst_image *panels, int rows, int cols)
     return widest;
 }
 
-int nst_sheet_write(const char *path, const char *const *files, int rows,
-                    int cols, int quality)
+int nst_sheet_write(const nst_options *o, const nst_vgg *net,
+                    const char *const *files, int rows, int cols)
 {
+    const char *path = o->sheet;
     const int n = rows * cols;
     nst_image *panels = calloc((size_t)n, sizeof *panels);
     nst_image result = {0}, sheet = {0};
@@ -69,10 +74,11 @@ int nst_sheet_write(const char *path, const char *const *files, int rows,
         nst_fail("%s: out of memory for the sheet", path);
         goto end;
     }
-    if (nst_image_load(files[cols - 1], &result) != 0)
+    if (nst_pixels_load(o, net, files[cols - 1], 0, 0, &result) != 0)
         goto end;
     const int h = nst_sheet_height(result.h, rows);
-    if (load_panels(files, n, h, panels) != 0)
+    if (load_panels(o, net, files, n, h, nst_image_bytes(&result), panels) !=
+        0)
         goto end;
     const long w = sheet_width(panels, rows, cols);
     const long sh = (long)rows * h + (long)(rows - 1) * NST_SHEET_GAP;
@@ -92,7 +98,7 @@ int nst_sheet_write(const char *path, const char *const *files, int rows,
             paste(&sheet, &panels[r * cols + k], x, r * (h + NST_SHEET_GAP));
             x += panels[r * cols + k].w + NST_SHEET_GAP;
         }
-    rc = nst_image_save_quality(path, &sheet, quality);
+    rc = nst_image_save_quality(path, &sheet, o->quality);
 end:
     for (int i = 0; panels && i < n; i++)
         nst_image_free(&panels[i]);

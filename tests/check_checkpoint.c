@@ -302,26 +302,74 @@ START_TEST(hostile_checkpoints_are_refused)
 }
 END_TEST
 
-/* The settings name the first option that differs, old and new value. */
-START_TEST(other_settings_are_named)
+/* The settings of a run of c.jpg and s.jpg with the n options `more`. */
+static char *settings_with(const char *const *more, int n)
 {
     nst_cli cli;
     char msg[512];
-    char *argv[] = {"nst", "--content", "c.jpg", "--style", "s.jpg", "--out",
-                    "o.png", "--style-weight", "0.1", NULL};
-    ck_assert_int_eq(nst_cli_parse(9, argv, &cli, msg, sizeof msg),
+    char *argv[16] = {"nst", "--content", "c.jpg", "--style", "s.jpg",
+                      "--out", "o.png"};
+    for (int i = 0; i < n; i++)
+        argv[7 + i] = (char *)more[i];
+    ck_assert_int_eq(nst_cli_parse(7 + n, argv, &cli, msg, sizeof msg),
                      NST_CLI_RUN);
-    char *was = nst_checkpoint_settings(&cli.options);
-    argv[8] = "0.25";
-    ck_assert_int_eq(nst_cli_parse(9, argv, &cli, msg, sizeof msg),
-                     NST_CLI_RUN);
-    char *is = nst_checkpoint_settings(&cli.options);
-    nst_checkpoint c = {.settings = was};
+    char *s = nst_checkpoint_settings(&cli.options);
+    ck_assert_ptr_nonnull(s);
+    return s;
+}
+
+/* A checkpoint of settings `was` continues a run of them, and refuses
+ * one of settings `is` with the reason why. */
+static void assert_refused(char *was, const char *is, const char *why)
+{
+    const nst_checkpoint c = {.settings = was};
     ck_assert_int_eq(nst_checkpoint_match(&c, "ck", was), 0);
     ck_assert_int_eq(nst_checkpoint_match(&c, "ck", is), -1);
-    ck_assert_str_eq(nst_failure_reason(), "ck: the checkpoint is of another "
-                                           "run: --style-weight was 0.1, is "
-                                           "0.25");
+    ck_assert_str_eq(nst_failure_reason(), why);
+}
+
+/* The settings name the first option that differs, old and new value. */
+START_TEST(other_settings_are_named)
+{
+    char *was = settings_with((const char *[]){"--style-weight", "0.1"}, 2),
+         *is = settings_with((const char *[]){"--style-weight", "0.25"}, 2);
+    assert_refused(was, is, "ck: the checkpoint is of another run: "
+                            "--style-weight was 0.1, is 0.25");
+    free(was);
+    free(is);
+}
+END_TEST
+
+/* The settings of a run started from `init` with --init-noise-ratio
+ * `ratio`. */
+static char *settings_of_start(const char *init, const char *ratio)
+{
+    return settings_with(
+        (const char *[]){"--init", init, "--init-noise-ratio", ratio}, 4);
+}
+
+/* --init-noise-ratio is a setting of a run from noise, named when it
+ * differs, and not of a run from the content, which it does not change.
+ * A checkpoint of a run from noise without it (an older nst recorded no
+ * ratio) is refused naming it. */
+START_TEST(noise_ratio_is_a_setting_of_noise_runs)
+{
+    char *was = settings_of_start("noise", "0.5"),
+         *is = settings_of_start("noise", "0.75");
+    assert_refused(was, is, "ck: the checkpoint is of another run: "
+                            "--init-noise-ratio was 0.5, is 0.75");
+    /* The ratio is the last line: without it, an older nst's settings. */
+    char *ratio = strstr(was, "\n--init-noise-ratio 0.5\n");
+    ck_assert_ptr_nonnull(ratio);
+    ratio[1] = 0;
+    assert_refused(was, is, "ck: the checkpoint does not record "
+                            "'--init-noise-ratio 0.75': it is of another "
+                            "run, or an older nst wrote it");
+    free(was);
+    free(is);
+    was = settings_of_start("content", "0.5");
+    is = settings_of_start("content", "0.75");
+    ck_assert_str_eq(was, is);
     free(was);
     free(is);
 }
@@ -363,16 +411,9 @@ START_TEST(levels_are_settings)
                "--content-weight"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        nst_cli cli;
-        char msg[512];
-        char *argv[] = {"nst",           "--content", "c.jpg",  "--style",
-                        "s.jpg",         "--out",     "o.png",  "--size",
-                        "32",            "--start-iters", "7",
-                        "--start-size",  (char *)cases[i].start, NULL};
-        ck_assert_int_eq(nst_cli_parse(cases[i].start ? 13 : 11, argv, &cli,
-                                       msg, sizeof msg),
-                         NST_CLI_RUN);
-        char *set = nst_checkpoint_settings(&cli.options);
+        const char *more[] = {"--size", "32", "--start-iters", "7",
+                              "--start-size", cases[i].start};
+        char *set = settings_with(more, cases[i].start ? 6 : 4);
         ck_assert_msg(strstr(set, cases[i].want), "--start-size %s: %s",
                       cases[i].start ? cases[i].start : "default", set);
         free(set);
@@ -655,27 +696,34 @@ START_TEST(levels_resume_bit_for_bit)
 }
 END_TEST
 
+/* The levels of the stopped runs: 8, 16, 32. */
+#define LEVELS "--start-size 8 --start-iters 2 --iters 3"
+#define NOISE " --init noise --init-noise-ratio "
+
 /* A resume with other levels, or another --iters on a level the
- * checkpoint has done (levels 8, 16, 32 here, stopped in the third), or
- * fewer on its own level (stopped in the second), fails naming the file
- * and the difference; no result. */
-START_TEST(other_levels_are_refused)
+ * checkpoint has done (stopped in the third level), or fewer on its own
+ * level (stopped in the second), or of a run from noise with another
+ * --init-noise-ratio, fails naming the file and the difference; no
+ * result. */
+START_TEST(other_levels_and_settings_are_refused)
 {
     static const struct {
         int stop;
-        const char *opts, *what;
+        const char *first, *opts, *what;
     } cases[] = {
-        {8, "--start-size 8 --start-iters 2 --iters 4",
+        {8, LEVELS, "--start-size 8 --start-iters 2 --iters 4",
          "the checkpoint's run did level 2 of 3 with --iters 3; give --iters "
          "3 to continue it"},
-        {8, "--start-size 16 --start-iters 2 --iters 3",
+        {8, LEVELS, "--start-size 16 --start-iters 2 --iters 3",
          "--start-size was 8, is 16"},
-        {8, "--start-size 0 --start-iters 2 --iters 3",
+        {8, LEVELS, "--start-size 0 --start-iters 2 --iters 3",
          "--start-size was 8, is 0"},
-        {8, "--start-size 8 --start-iters 3 --iters 3",
+        {8, LEVELS, "--start-size 8 --start-iters 3 --iters 3",
          "--start-iters was 2, is 3"},
-        {4, "--start-size 8 --start-iters 2 --iters 1",
+        {4, LEVELS, "--start-size 8 --start-iters 2 --iters 1",
          "at iteration 2 of level 2 of 3; give --iters 2 or more"},
+        {8, LEVELS NOISE "0.5", LEVELS NOISE "0.75",
+         "--init-noise-ratio was 0.5, is 0.75"},
     };
     fixture f;
     fixture_make(&f, "ckpt_other_levels");
@@ -684,10 +732,9 @@ START_TEST(other_levels_are_refused)
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         /* Level 1 is calls 0 .. 2, level 2 3 .. 6, level 3 7 on. */
         nst_image img;
-        ck_assert_int_ge(run_levels(&f, "b", "--start-size 8 --start-iters 2 "
-                                             "--iters 3",
-                                    ck, 0, cases[i].stop, &img),
-                         0);
+        ck_assert_int_ge(
+            run_levels(&f, "b", cases[i].first, ck, 0, cases[i].stop, &img),
+            0);
         nst_image_free(&img);
         ck_assert_int_eq(run_levels(&f, "b", cases[i].opts, ck, 1, -1, &img),
                          -1);
@@ -868,6 +915,7 @@ int main(void)
     tcase_add_test(unit, adam_state_continues_bit_for_bit);
     tcase_add_test(unit, hostile_checkpoints_are_refused);
     tcase_add_test(unit, other_settings_are_named);
+    tcase_add_test(unit, noise_ratio_is_a_setting_of_noise_runs);
     tcase_add_test(unit, options_are_parsed);
     tcase_add_test(unit, levels_are_settings);
     tcase_add_test(unit, other_levels_are_named);
@@ -875,7 +923,7 @@ int main(void)
     TCase *levels = tcase_create("levels");
     tcase_set_timeout(levels, 600);
     tcase_add_loop_test(levels, levels_resume_bit_for_bit, 0, 2 * N_STOPS);
-    tcase_add_test(levels, other_levels_are_refused);
+    tcase_add_test(levels, other_levels_and_settings_are_refused);
     suite_add_tcase(s, levels);
     if (have_data()) {
         TCase *tc = tcase_create("resume");

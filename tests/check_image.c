@@ -2,8 +2,10 @@
 #include "error.h"
 #include "image.h"
 #include "memory_plan.h"
+#include "nst_runner.h"
 #include "pixels.h"
 #include "png_fixture.h"
+#include "sheet.h"
 #include "testutil.h"
 
 #include <check.h>
@@ -60,6 +62,14 @@ static void assert_reason_has(const char *a, const char *b)
     ck_assert_msg(strstr(why, a) && (!b || strstr(why, b)),
                   "reason \"%s\" should mention \"%s\" and \"%s\"", why, a,
                   b ? b : "");
+}
+
+/* Loads path into img, which must be w x h. */
+static void load_sized(const char *path, int w, int h, nst_image *img)
+{
+    ck_assert_msg(nst_image_load(path, img) == 0, "%s", nst_failure_reason());
+    ck_assert_msg(img->w == w && img->h == h, "%s: %dx%d, expected %dx%d",
+                  path, img->w, img->h, w, h);
 }
 
 /* A random image with fractional values, some outside [0, 255]. */
@@ -130,9 +140,7 @@ START_TEST(png_round_trip_is_exact)
     nst_image img, back;
     random_image(&img, 37, 23, -20, 275, 1);
     ck_assert_msg(nst_image_save(path, &img) == 0, "%s", nst_failure_reason());
-    ck_assert_msg(nst_image_load(path, &back) == 0, "%s", nst_failure_reason());
-    ck_assert_int_eq(back.w, 37);
-    ck_assert_int_eq(back.h, 23);
+    load_sized(path, 37, 23, &back);
     /* PNG is lossless: exactly the rounded, clamped values come back. */
     for (size_t i = 0; i < (size_t)3 * 37 * 23; i++)
         ck_assert_msg(back.data[i] == expected_byte(img.data[i]),
@@ -243,10 +251,7 @@ START_TEST(jpeg_writer_takes_awkward_content)
                 ck_assert_msg(nst_image_save_quality(path, &img,
                                                      qualities[q]) == 0,
                               "%s", nst_failure_reason());
-                ck_assert_msg(nst_image_load(path, &back) == 0, "%s",
-                              nst_failure_reason());
-                ck_assert_int_eq(back.w, w);
-                ck_assert_int_eq(back.h, h);
+                load_sized(path, w, h, &back);
                 for (size_t i = 0; content < 2 && qualities[q] == 100 &&
                                    i < (size_t)3 * w * h;
                      i++)
@@ -278,10 +283,7 @@ START_TEST(jpeg_round_trip_is_close)
         snprintf(path, sizeof path, "%s/%s", dir, names[k]);
         ck_assert_msg(nst_image_save(path, &img) == 0, "%s",
                       nst_failure_reason());
-        ck_assert_msg(nst_image_load(path, &back) == 0, "%s",
-                      nst_failure_reason());
-        ck_assert_int_eq(back.w, w);
-        ck_assert_int_eq(back.h, h);
+        load_sized(path, w, h, &back);
         /* Quality 95 on smooth content: the quantised DCT and the YCbCr
          * round trip cost a level or two per pixel on average; a gross
          * error (wrong channel order, transposed, clipped) costs tens. */
@@ -1073,14 +1075,21 @@ END_TEST
 
 /* ---- what loading holds, against the memory plan's count -------------- */
 
+/* No network: a budget holds the program and the pictures alone. */
+static const nst_vgg no_weights;
+
 /* The growth of this process's peak resident memory, in KiB, while it
- * loads path sized to longest (0: as it is); -1 if the load failed. */
+ * loads path sized to longest (0: as it is) as a run loads its pictures,
+ * under a budget of 1024 MiB; -1 if the load failed. */
 static long load_growth_kib(const char *path, int longest)
 {
     struct rusage before, after;
+    nst_options o;
+    nst_options_default(&o);
+    o.max_memory = 1024;
     ck_assert_int_eq(getrusage(RUSAGE_SELF, &before), 0);
     nst_image img;
-    if (nst_pixels_load_picture(path, longest, &img) != 0)
+    if (nst_pixels_load(&o, &no_weights, path, longest, 0, &img) != 0)
         return -1;
     ck_assert_int_eq(getrusage(RUSAGE_SELF, &after), 0);
     nst_image_free(&img);
@@ -1139,6 +1148,49 @@ START_TEST(decode_count_covers_what_loading_holds)
 }
 END_TEST
 
+/* --sheet loads its pictures as a run does: under --max-memory 100 (the
+ * program's allowance of 96 MiB and 4 more), a 1000x1000 PNG beside an
+ * 8x6 result, whose decode alone is counted at 27 MiB, is refused before
+ * it is decoded with the run's one line naming it, and no sheet is
+ * written; a 40x30 one fits, in a sheet of two 8x6 panels. */
+START_TEST(sheet_refuses_a_picture_over_the_budget)
+{
+    char dir[4096], result[4200], big[4200], small[4200], sheet[4200],
+        want[4300];
+    tu_tmpdir("image_sheet_budget", dir, sizeof dir);
+    snprintf(result, sizeof result, "%s/result.png", dir);
+    snprintf(big, sizeof big, "%s/big.png", dir);
+    snprintf(small, sizeof small, "%s/small.png", dir);
+    snprintf(sheet, sizeof sheet, "%s/sheet.png", dir);
+    nst_image img;
+    random_image(&img, 8, 6, 0, 255, 3);
+    ck_assert_msg(nst_image_save(result, &img) == 0, "%s",
+                  nst_failure_reason());
+    nst_image_free(&img);
+    tu_write_black_png(big, 1000, 1000, 3, 8);
+    tu_write_black_png(small, 40, 30, 3, 8);
+    nst_options o;
+    nst_options_default(&o);
+    o.sheet = sheet;
+    o.max_memory = 100;
+    const char *files[] = {big, result};
+    ck_assert_int_eq(nst_sheet_write(&o, &no_weights, files, 1, 2), -1);
+    const char *why = nst_failure_reason();
+    snprintf(want, sizeof want, "%s: its 1000x1000 pixels need ", big);
+    ck_assert_msg(strncmp(why, want, strlen(want)) == 0 &&
+                      strstr(why, ", more than --max-memory 100") &&
+                      !strchr(why, '\n'),
+                  "%s", why);
+    ck_assert_int_eq(tu_file_size(sheet), -1);
+    assert_no_temp_files(dir);
+    files[0] = small;
+    ck_assert_msg(nst_sheet_write(&o, &no_weights, files, 1, 2) == 0, "%s",
+                  nst_failure_reason());
+    load_sized(sheet, 8 + NST_SHEET_GAP + 8, 6, &img);
+    nst_image_free(&img);
+}
+END_TEST
+
 static Suite *image_suite(void)
 {
     Suite *s = suite_create("image");
@@ -1147,6 +1199,7 @@ static Suite *image_suite(void)
     tcase_add_test(load, load_errors);
     tcase_add_test(load, load_rejects_absurd_sizes);
     tcase_add_test(load, decode_count_covers_what_loading_holds);
+    tcase_add_test(load, sheet_refuses_a_picture_over_the_budget);
     suite_add_tcase(s, load);
     TCase *hostile = tcase_create("hostile");
     tcase_add_test(hostile, every_format_decodes_exactly);

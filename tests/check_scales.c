@@ -163,14 +163,19 @@ START_TEST(levels_log_and_snapshots)
 END_TEST
 
 /* The loss of x (3 x h x w) under the objective made here from the
- * pictures loaded at longest side `size` straight from the files. */
+ * pictures loaded at longest side `size` straight from the files, as a
+ * run with the default options loads them. */
 static nst_losses evaluate_at(const nst_network *net, int size,
                               const float *x, int w, int h)
 {
+    nst_options o;
+    nst_options_default(&o);
     nst_image c, st;
-    ck_assert_msg(nst_pixels_load_picture(content, size, &c) == 0 &&
-                      nst_pixels_load_picture(style, size, &st) == 0,
-                  "%s", nst_failure_reason());
+    ck_assert_msg(
+        nst_pixels_load(&o, &net->vgg, content, size, 0, &c) == 0 &&
+            nst_pixels_load(&o, &net->vgg, style, size, nst_image_bytes(&c),
+                            &st) == 0,
+        "%s", nst_failure_reason());
     nst_pair_pixels px;
     const nst_image *styles[] = {&st};
     ck_assert_msg(nst_pixels_prepare_pair(&c, size, styles, &size, 1,
