@@ -133,6 +133,53 @@ static int weights_fit(const nst_vgg *net, int budget_mib)
     return 0;
 }
 
+/* Whether job fits budget bytes, whole or in the largest tiles that fit
+ * (forced_tile > 0: in tiles of that side); p is the last plan tried. */
+static int plan_fits(const nst_memory_job *job, size_t budget,
+                     int forced_tile, nst_memory_plan *p)
+{
+    plan_with(job, forced_tile > 0 ? forced_tile : 0, p);
+    if (p->total <= budget || forced_tile > 0)
+        return p->total <= budget;
+    const int n = (int)(sizeof tile_sides / sizeof *tile_sides);
+    for (int i = 0; i < n; i++) {
+        plan_with(job, tile_sides[i], p);
+        if (p->total <= budget)
+            return 1;
+    }
+    return 0;
+}
+
+/* What would let an L-BFGS run that does not fit: into hint, the largest
+ * shorter history that fits, else Adam if it fits, else nothing. */
+static void optimiser_hint(const nst_memory_job *job, size_t budget,
+                           int forced_tile, char *hint, size_t size)
+{
+    hint[0] = 0;
+    if (job->optimizer != NST_OPTIMIZER_LBFGS)
+        return;
+    nst_memory_job other = *job;
+    nst_memory_plan q;
+    const int pairs_mib = mib_up((uint64_t)2 * job->lbfgs_history * 3 *
+                                 job->h * job->w * sizeof(float));
+    for (int m = job->lbfgs_history - 1; m >= 1; m--) {
+        other.lbfgs_history = m;
+        if (plan_fits(&other, budget, forced_tile, &q)) {
+            snprintf(hint, size,
+                     "; L-BFGS's %d pairs take %d MiB of it: "
+                     "--lbfgs-history %d fits, or --optimizer adam",
+                     job->lbfgs_history, pairs_mib, m);
+            return;
+        }
+    }
+    other.optimizer = NST_OPTIMIZER_ADAM;
+    if (plan_fits(&other, budget, forced_tile, &q))
+        snprintf(hint, size,
+                 "; L-BFGS's %d pairs take %d MiB of it: "
+                 "--optimizer adam fits",
+                 job->lbfgs_history, pairs_mib);
+}
+
 int nst_memory_plan_make(const nst_memory_job *job, int budget_mib,
                          int forced_tile, nst_memory_plan *p)
 {
@@ -140,26 +187,19 @@ int nst_memory_plan_make(const nst_memory_job *job, int budget_mib,
     plan_with(job, 0, p);
     if (weights_fit(job->net, budget_mib) != 0)
         return -1;
-    if (forced_tile > 0) {
-        plan_with(job, forced_tile, p);
-        if (p->total <= budget)
-            return 0;
-    } else {
-        if (p->total <= budget)
-            return 0;
-        const int n = (int)(sizeof tile_sides / sizeof *tile_sides);
-        for (int i = 0; i < n; i++) {
-            plan_with(job, tile_sides[i], p);
-            if (p->total <= budget)
-                return 0;
-        }
-    }
+    if (plan_fits(job, budget, forced_tile, p))
+        return 0;
     if (p->total == SIZE_MAX)
         return nst_fail("a %dx%d image is too large to address", job->w,
                         job->h);
+    const nst_memory_plan need = *p;
+    char hint[160];
+    optimiser_hint(job, budget, forced_tile, hint, sizeof hint);
+    *p = need;
     return nst_fail("a %dx%d run needs at least %d MiB (tiles of %d pixels), "
-                    "more than --max-memory %d",
-                    job->w, job->h, mib_up(p->total), p->tile, budget_mib);
+                    "more than --max-memory %d%s",
+                    job->w, job->h, mib_up(need.total), need.tile, budget_mib,
+                    hint);
 }
 
 /* The run's --max-memory in MiB. */
@@ -168,16 +208,24 @@ static int run_budget_mib(const nst_options *o)
     return o->max_memory ? o->max_memory : nst_memory_default_mib();
 }
 
+int nst_memory_plan_fits(const nst_options *o, const nst_vgg *net,
+                         const nst_objective_spec *spec, int h, int w,
+                         const nst_style_target *styles, int n_styles,
+                         uint64_t inputs, nst_memory_plan *p)
+{
+    const nst_memory_job job = {net, spec, h, w, styles, n_styles,
+                                o->optimizer, o->lbfgs_history, inputs};
+    return nst_memory_plan_make(&job, run_budget_mib(o), o->tile, p);
+}
+
 int nst_memory_plan_run(const nst_options *o, const nst_vgg *net,
                         const nst_objective_spec *spec, int h, int w,
                         const nst_style_target *styles, int n_styles,
                         uint64_t inputs, int *tile)
 {
-    const nst_memory_job job = {net, spec, h, w, styles, n_styles,
-                                o->optimizer, o->lbfgs_history, inputs};
-    const int budget = run_budget_mib(o);
     nst_memory_plan p;
-    if (nst_memory_plan_make(&job, budget, o->tile, &p) != 0)
+    if (nst_memory_plan_fits(o, net, spec, h, w, styles, n_styles, inputs,
+                             &p) != 0)
         return -1;
     *tile = p.tile;
     if (!o->quiet) {
@@ -185,7 +233,7 @@ int nst_memory_plan_run(const nst_options *o, const nst_vgg *net,
         if (p.tile)
             snprintf(how, sizeof how, "tiles of %d px", p.tile);
         fprintf(stderr, "memory: %d MiB planned of %d (%s)\n",
-                mib_up(p.total), budget, how);
+                mib_up(p.total), run_budget_mib(o), how);
     }
     return 0;
 }

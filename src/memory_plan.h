@@ -46,10 +46,16 @@ int nst_memory_default_mib(void);
 int nst_memory_plan_make(const nst_memory_job *job, int budget_mib,
                          int forced_tile, nst_memory_plan *p);
 
-/* The plan for a run with options o (--max-memory, --tile,
- * the optimiser) holding inputs bytes of given pictures, written as one
- * line to stderr unless --quiet; its tile size in *tile. -1 with a failure
- * reason when the run cannot fit. */
+/* The plan for a run with options o (--max-memory, --tile, the
+ * optimiser) holding inputs bytes of given pictures, in *p. -1 with a
+ * failure reason when the run cannot fit. */
+int nst_memory_plan_fits(const nst_options *o, const nst_vgg *net,
+                         const nst_objective_spec *spec, int h, int w,
+                         const nst_style_target *styles, int n_styles,
+                         uint64_t inputs, nst_memory_plan *p);
+
+/* That plan, written as one line to stderr unless --quiet; its tile size
+ * in *tile. */
 int nst_memory_plan_run(const nst_options *o, const nst_vgg *net,
                         const nst_objective_spec *spec, int h, int w,
                         const nst_style_target *styles, int n_styles,

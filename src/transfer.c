@@ -128,6 +128,50 @@ static uint64_t input_bytes(const nst_transfer_inputs *in)
     return n + (in->init ? nst_image_bytes(in->init) : 0);
 }
 
+/* The objective the network and options describe. */
+static nst_objective_spec objective_spec(const nst_network *net,
+                                         const nst_options *o)
+{
+    return (nst_objective_spec){
+        .content_layers = net->content,
+        .n_content = net->n_content,
+        .style_layers = net->style,
+        .n_style = net->n_style,
+        .content_weight = o->content_weight,
+        .style_weight = o->style_weight,
+        .tv_weight = o->tv_weight,
+        .content_layer_weights = net->content_w,
+        .style_layer_weights = net->style_w,
+    };
+}
+
+/* Whether the last (largest) level of sc fits the memory budget, planned
+ * from the pictures' sizes before the first level starts: a run that
+ * cannot finish is refused up front, not after the levels below it. The
+ * plan reads only sizes and whether a style has a mask. */
+static int last_level_fits(const nst_network *net, const nst_options *o,
+                           const nst_transfer_inputs *in,
+                           const nst_scales *sc)
+{
+    const int size = sc->size[sc->n - 1];
+    nst_style_target t[NST_MAX_STYLES];
+    for (int i = 0; i < in->n_styles; i++) {
+        int side, w, h;
+        if (style_side_at(o, size, i, in->style_name[i], &side) != 0)
+            return -1;
+        nst_image_fit_size(in->style[i]->w, in->style[i]->h, side, &w, &h);
+        t[i] = (nst_style_target){
+            NULL, h, w, o->n_blend ? o->style_blend[i] : 1,
+            in->mask[i] ? in->mask[i]->data : NULL};
+    }
+    int w, h;
+    nst_image_fit_size(in->content->w, in->content->h, size, &w, &h);
+    const nst_objective_spec spec = objective_spec(net, o);
+    nst_memory_plan p;
+    return nst_memory_plan_fits(o, &net->vgg, &spec, h, w, t, in->n_styles,
+                                input_bytes(in), &p);
+}
+
 /* The pictures sized for a level whose content's longest side is size,
  * coloured, and the objective on them. NULL with a failure reason (px
  * then empty). */
@@ -150,17 +194,7 @@ static nst_objective *objective_make(const nst_network *net,
         nst_pixels_free_pair(px);
         return NULL;
     }
-    const nst_objective_spec spec = {
-        .content_layers = net->content,
-        .n_content = net->n_content,
-        .style_layers = net->style,
-        .n_style = net->n_style,
-        .content_weight = o->content_weight,
-        .style_weight = o->style_weight,
-        .tv_weight = o->tv_weight,
-        .content_layer_weights = net->content_w,
-        .style_layer_weights = net->style_w,
-    };
+    const nst_objective_spec spec = objective_spec(net, o);
     const int h = px->content.h, w = px->content.w;
     int tile;
     nst_objective *obj =
@@ -302,6 +336,8 @@ int nst_transfer(const nst_network *net, const nst_options *o,
     checkpoints ck = {0};
     nst_scales *sc = &ck.head.levels;
     nst_transfer_levels(o, sc);
+    if (sc->n > 1 && last_level_fits(net, o, in, sc) != 0)
+        return -1;
     int first = 0;
     if ((o->checkpoint || o->resume) &&
         (!(ck.head.settings = nst_checkpoint_settings(o)) ||

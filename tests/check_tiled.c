@@ -200,16 +200,25 @@ static const int plan_content[] = {6}, plan_style[] = {0, 1, 2, 3, 4, 5, 6};
 static const nst_objective_spec plan_spec = {plan_content, 1, plan_style, 7,
                                              1, 1e-2, 0.1, NULL, NULL};
 
-START_TEST(plan_tiles_when_the_image_does_not_fit)
+/* The default network up to relu3_3 with the scalar kernels, for the
+ * plan; -1 (skipped) without the weights. */
+static int plan_net(nst_vgg *net)
 {
     char buf[4096];
     const char *path = weights_or_skip(buf, sizeof buf);
     if (!path)
-        return;
-    nst_vgg net;
+        return -1;
     const char *names[] = {"relu3_3"};
-    ck_assert(nst_vgg_load(&net, path, names, 1, NST_POOL_AVG,
+    ck_assert(nst_vgg_load(net, path, names, 1, NST_POOL_AVG,
                            &nst_kernels_scalar) == 0);
+    return 0;
+}
+
+START_TEST(plan_tiles_when_the_image_does_not_fit)
+{
+    nst_vgg net;
+    if (plan_net(&net) != 0)
+        return;
     nst_style_target style = {NULL, 384, 512, 1, NULL};
     nst_memory_job job = {&net, &plan_spec, 384, 512, &style, 1,
                           NST_OPTIMIZER_ADAM, 0, 0};
@@ -249,6 +258,60 @@ START_TEST(plan_tiles_when_the_image_does_not_fit)
 }
 END_TEST
 
+/* The least a job needs: its plan in the smallest tiles (the objective's
+ * share falls with the tile; everything else does not depend on it). */
+static size_t least_bytes(const nst_memory_job *job)
+{
+    nst_memory_plan p;
+    ck_assert_int_eq(nst_memory_plan_make(job, 1 << 20, 64, &p), 0);
+    return p.total;
+}
+
+static int mib_above(size_t bytes)
+{
+    return (int)(bytes >> 20) + 1;
+}
+
+/* An L-BFGS run that does not fit is told what would: the longest history
+ * that fits, found here from the plans of each history, or Adam. */
+START_TEST(plan_refusal_names_what_fits)
+{
+    nst_vgg net;
+    if (plan_net(&net) != 0)
+        return;
+    nst_style_target style = {NULL, 1536, 2048, 1, NULL};
+    nst_memory_job job = {&net, &plan_spec, 1536, 2048, &style, 1,
+                          NST_OPTIMIZER_LBFGS, 3, 0};
+    /* A budget just above what history 3 needs is below history 4's
+     * (one more pair is 2 x 3HW floats, 72 MiB here). */
+    const int budget = mib_above(least_bytes(&job));
+    job.lbfgs_history = 4;
+    ck_assert_uint_gt(least_bytes(&job), (size_t)budget << 20);
+    job.lbfgs_history = 10;
+    nst_memory_plan p;
+    ck_assert_int_eq(nst_memory_plan_make(&job, budget, 0, &p), -1);
+    ck_assert_ptr_nonnull(strstr(nst_failure_reason(), "more than --max-memory"));
+    ck_assert_ptr_nonnull(strstr(nst_failure_reason(),
+                                 "L-BFGS's 10 pairs take 720 MiB of it: "
+                                 "--lbfgs-history 3 fits, or --optimizer adam"));
+    /* Above Adam's least but below history 1's: Adam alone. */
+    job.optimizer = NST_OPTIMIZER_ADAM;
+    const int adam_budget = mib_above(least_bytes(&job));
+    job.optimizer = NST_OPTIMIZER_LBFGS;
+    job.lbfgs_history = 1;
+    ck_assert_uint_gt(least_bytes(&job), (size_t)adam_budget << 20);
+    job.lbfgs_history = 10;
+    ck_assert_int_eq(nst_memory_plan_make(&job, adam_budget, 0, &p), -1);
+    ck_assert_ptr_nonnull(strstr(nst_failure_reason(),
+                                 "L-BFGS's 10 pairs take 720 MiB of it: "
+                                 "--optimizer adam fits"));
+    /* Below Adam's least: nothing to suggest. */
+    ck_assert_int_eq(nst_memory_plan_make(&job, adam_budget - 2, 0, &p), -1);
+    ck_assert_ptr_null(strstr(nst_failure_reason(), "L-BFGS"));
+    nst_vgg_free(&net);
+}
+END_TEST
+
 /* Content and style for a run, from the shared images. */
 static int run_inputs(char *content, char *style, char *weights, size_t size)
 {
@@ -261,23 +324,46 @@ static int run_inputs(char *content, char *style, char *weights, size_t size)
     return 0;
 }
 
-START_TEST(run_refused_over_budget)
+/* The nst run with options (besides the shared inputs and an output in a
+ * new folder name) fails with one line naming what, ending in tail, and
+ * leaves no output. */
+static void assert_refused(const char *name, const char *options,
+                           const char *what, const char *tail)
 {
     char content[4096], style[4096], weights[4096], dir[4096], args[20480],
         err[4096];
     if (run_inputs(content, style, weights, sizeof content) != 0)
         return;
-    tu_tmpdir("tiled_refused", dir, sizeof dir);
+    tu_tmpdir(name, dir, sizeof dir);
     snprintf(args, sizeof args,
-             "--content '%s' --style '%s' --weights '%s' --out '%s/r.png' "
-             "--size 32 --iters 1 --max-memory 20",
-             content, style, weights, dir);
+             "--content '%s' --style '%s' --weights '%s' --out '%s/r.png' %s",
+             content, style, weights, dir, options);
     ck_assert_int_eq(tu_nst(args, err, sizeof err), 1);
-    tu_assert_one_line_naming(err, "alone need");
-    ck_assert_ptr_nonnull(strstr(err, "MiB, more than --max-memory 20"));
+    tu_assert_one_line_naming(err, what);
+    ck_assert_ptr_nonnull(strstr(err, tail));
     char out[4200];
     snprintf(out, sizeof out, "%s/r.png", dir);
     ck_assert_int_eq(tu_file_size(out), -1);
+}
+
+START_TEST(run_refused_over_budget)
+{
+    assert_refused("tiled_refused", "--size 32 --iters 1 --max-memory 20",
+                   "alone need", "MiB, more than --max-memory 20");
+}
+END_TEST
+
+/* A coarse-to-fine run whose last level cannot fit is refused before its
+ * first level runs (one line: no level's plan or progress before it): 128
+ * px fits 300 MiB, 1024x768 does not even in the smallest tiles (it needs
+ * about 550 MiB). */
+START_TEST(levels_refused_before_the_first)
+{
+    assert_refused("tiled_levels_refused",
+                   "--size 1024 --start-size 128 --start-iters 1 --iters 1 "
+                   "--max-memory 300",
+                   "a 1024x768 run needs at least",
+                   "more than --max-memory 300");
 }
 END_TEST
 
@@ -326,7 +412,9 @@ Suite *tiled_suite(void)
     tc = tcase_create("plan");
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, plan_tiles_when_the_image_does_not_fit);
+    tcase_add_test(tc, plan_refusal_names_what_fits);
     tcase_add_test(tc, run_refused_over_budget);
+    tcase_add_test(tc, levels_refused_before_the_first);
     tcase_add_test(tc, run_in_tiles_paints_the_same);
     suite_add_tcase(s, tc);
     return s;
