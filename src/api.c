@@ -6,6 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include "error.h"
 #include "image.h"
 #include "interrupt.h"
@@ -201,6 +205,30 @@ static int picture_out(const nst_image *img, nst_rgb8 *result)
     return 0;
 }
 
+/* The calling thread's OpenMP thread count set to o->threads for one
+ * call (0: left as it is); the count before, for threads_end. */
+static int threads_begin(const nst_options *o)
+{
+#ifdef _OPENMP
+    const int before = omp_get_max_threads();
+    if (o->threads > 0)
+        omp_set_num_threads(o->threads);
+    return before;
+#else
+    (void)o;
+    return 1;
+#endif
+}
+
+static void threads_end(int before)
+{
+#ifdef _OPENMP
+    omp_set_num_threads(before);
+#else
+    (void)before;
+#endif
+}
+
 nst_status nst_transfer_rgb8(const nst_model *m, const nst_options *o,
                              const nst_request *rq, nst_rgb8 *result,
                              nst_error *err)
@@ -228,7 +256,9 @@ nst_status nst_transfer_rgb8(const nst_model *m, const nst_options *o,
     t.checkpoint = t.resume = NULL;
     t.quiet = 1;
     nst_image img;
+    const int before = threads_begin(o);
     const int done = nst_transfer(&m->net, &t, &p.in, &hooks, &img);
+    threads_end(before);
     pictures_free(&p);
     nst_status st = done < 0 ? NST_FAILED
                     : f.cancelled ? NST_CANCELLED
@@ -255,7 +285,9 @@ int nst_run(const nst_options *o, const char *kernels, nst_error *err)
         o = &one;
     }
     nst_interrupt_install();
+    const int before = threads_begin(o);
     int rc = o->data_dir ? nst_run_batch(o, k) : nst_run_single(o, k);
+    threads_end(before);
     nst_interrupt_restore();
     return rc < 0 ? failed(err) : rc;
 }

@@ -409,7 +409,6 @@ nst_cli_status nst_cli_parse(int argc, char **argv, nst_cli *cli, char *msg,
 {
     nst_options *o = &cli->options;
     nst_options_default(o);
-    cli->threads = 0;
     msg[0] = '\0';
     /* Whole numbers as parsed, in whole_option's order. */
     long whole[11] = {o->iters, o->size, o->save_every, 0, (long)o->seed,
@@ -547,7 +546,7 @@ nst_cli_status nst_cli_parse(int argc, char **argv, nst_cli *cli, char *msg,
     o->iters = (int)whole[0];
     o->size = (int)whole[1];
     o->save_every = (int)whole[2];
-    cli->threads = (int)whole[3];
+    o->threads = (int)whole[3];
     o->seed = (uint64_t)whole[4];
     o->quality = (int)whole[5];
     o->lbfgs_history = (int)whole[6];

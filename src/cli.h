@@ -17,7 +17,6 @@ typedef enum nst_cli_status {
 
 typedef struct nst_cli {
     nst_options options; /* strings point into argv */
-    int threads;         /* --threads, or 0 for the default */
 } nst_cli;
 
 /* Parses argv[1..argc) (GNU getopt_long, which may reorder argv) into cli,

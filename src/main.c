@@ -40,8 +40,8 @@ int main(int argc, char **argv)
         nst_cli_usage(stdout);
         return 0;
     }
-    if (cli.threads)
-        omp_set_num_threads(cli.threads);
+    if (cli.options.threads)
+        omp_set_num_threads(cli.options.threads);
     const char *kernels = nst_kernels_default();
     if (!kernels) {
         fprintf(stderr, "nst: NST_ISA=%s: this build or this CPU cannot run "

@@ -25,9 +25,9 @@
  * is kept between calls: two threads never see each other's reasons.
  *
  * Threads: a model is only read by transfers, so any number of threads may
- * run transfers on one model at once. Each transfer uses the calling
- * thread's OpenMP thread count (omp_set_num_threads). Results do not depend
- * on the thread count. */
+ * run transfers on one model at once. Each transfer uses o->threads
+ * threads, or the calling thread's OpenMP thread count when it is 0.
+ * Results do not depend on the thread count. */
 #ifndef NST_NST_H
 #define NST_NST_H
 
@@ -123,6 +123,10 @@ typedef struct nst_options {
      * up to size, start_iters iterations on the first, iters on each
      * other. */
     int start_size, start_iters;
+    /* --threads: the OpenMP threads of this call's transfers (0: the
+     * calling thread's count as it is); the calling thread's count is
+     * given back when the call returns. Results do not depend on it. */
+    int threads;
 } nst_options;
 
 /* The defaults documented in --help and README.md. */

@@ -23,6 +23,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include "error.h"
 #include "image.h"
 #include "nst.h"
@@ -264,6 +268,49 @@ START_TEST(callback_sees_every_iteration_and_cancels)
     nst_rgb8_free(&shorter);
 }
 END_TEST
+
+#ifdef _OPENMP
+/* The calling thread's OpenMP thread count at each iteration. */
+static int threads_seen(void *user, const nst_iteration *it)
+{
+    (void)it;
+    *(int *)user = omp_get_max_threads();
+    return 0;
+}
+
+/* o->threads is the transfer's thread count while it runs, and the
+ * caller's count comes back after it: set to 3 here (whatever the
+ * machine's default), a transfer with threads 1 runs on 1 and leaves 3;
+ * with threads 0 it runs on the caller's 3. Same bytes either way. */
+START_TEST(threads_option_is_the_transfers)
+{
+    if (!model)
+        return;
+    nst_options o;
+    small_options(&o);
+    o.iters = 1;
+    int seen = 0;
+    nst_rgb8 styles[1] = {style};
+    nst_request rq = {.content = &content, .styles = styles, .n_styles = 1,
+                      .progress = threads_seen, .user = &seen};
+    nst_rgb8 one, caller;
+    nst_error e = {0};
+    omp_set_num_threads(3);
+    o.threads = 1;
+    ck_assert_msg(nst_transfer_rgb8(model, &o, &rq, &one, &e) == NST_OK, "%s",
+                  e.reason);
+    ck_assert_int_eq(seen, 1);
+    ck_assert_int_eq(omp_get_max_threads(), 3);
+    o.threads = 0;
+    ck_assert_msg(nst_transfer_rgb8(model, &o, &rq, &caller, &e) == NST_OK,
+                  "%s", e.reason);
+    ck_assert_int_eq(seen, 3);
+    assert_same_pictures(&one, &caller);
+    nst_rgb8_free(&one);
+    nst_rgb8_free(&caller);
+}
+END_TEST
+#endif
 
 /* One transfer of a thread test: its settings and what it gave. */
 typedef struct job {
@@ -533,6 +580,9 @@ int main(void)
     tcase_add_loop_test(runs, api_gives_the_bytes_of_the_program, 0, 2);
     tcase_add_test(runs, transfer_prints_nothing);
     tcase_add_test(runs, callback_sees_every_iteration_and_cancels);
+#ifdef _OPENMP
+    tcase_add_test(runs, threads_option_is_the_transfers);
+#endif
     tcase_add_test(runs, two_threads_share_a_model);
     suite_add_tcase(s, runs);
     TCase *bad = tcase_create("bad arguments");

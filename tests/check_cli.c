@@ -592,7 +592,7 @@ START_TEST(parser_fills_options)
     ck_assert_str_eq(cli.options.out, "o.png");
     ck_assert_int_eq(cli.options.iters, d.iters);
     ck_assert_int_eq(cli.options.size, d.size);
-    ck_assert_int_eq(cli.threads, 0);
+    ck_assert_int_eq(cli.options.threads, 0);
 
     static const char *const all[] = {
         "--data", "dir", "--out", "od", "--iters", "7", "--size", "33",
@@ -606,7 +606,7 @@ START_TEST(parser_fills_options)
         ck_assert_int_eq(cli.options.iters, 7);
         ck_assert_int_eq(cli.options.size, 33);
         ck_assert_uint_eq(cli.options.seed, 99);
-        ck_assert_int_eq(cli.threads, 3);
+        ck_assert_int_eq(cli.options.threads, 3);
         ck_assert_int_eq(cli.options.save_every, 2);
         ck_assert(cli.options.lr == 0.5);
         ck_assert(cli.options.style_weight == 3);
