@@ -258,18 +258,21 @@ START_TEST(plan_tiles_when_the_image_does_not_fit)
 }
 END_TEST
 
-/* The least a job needs: its plan in the smallest tiles (the objective's
- * share falls with the tile; everything else does not depend on it). */
-static size_t least_bytes(const nst_memory_job *job)
+/* The smallest budget in MiB that job's plan fits, whole or in any of
+ * the plan's tiles: found by bisection on the plan itself. */
+static int least_mib(const nst_memory_job *job)
 {
     nst_memory_plan p;
-    ck_assert_int_eq(nst_memory_plan_make(job, 1 << 20, 64, &p), 0);
-    return p.total;
-}
-
-static int mib_above(size_t bytes)
-{
-    return (int)(bytes >> 20) + 1;
+    int lo = 1, hi = 1 << 20; /* lo does not fit, hi does */
+    ck_assert_int_eq(nst_memory_plan_make(job, hi, 0, &p), 0);
+    while (hi - lo > 1) {
+        const int mid = lo + (hi - lo) / 2;
+        if (nst_memory_plan_make(job, mid, 0, &p) == 0)
+            hi = mid;
+        else
+            lo = mid;
+    }
+    return hi;
 }
 
 /* An L-BFGS run that does not fit is told what would: the longest history
@@ -282,11 +285,11 @@ START_TEST(plan_refusal_names_what_fits)
     nst_style_target style = {NULL, 1536, 2048, 1, NULL};
     nst_memory_job job = {&net, &plan_spec, 1536, 2048, &style, 1,
                           NST_OPTIMIZER_LBFGS, 3, 0};
-    /* A budget just above what history 3 needs is below history 4's
-     * (one more pair is 2 x 3HW floats, 72 MiB here). */
-    const int budget = mib_above(least_bytes(&job));
+    /* The least budget history 3 fits is below history 4's (one more
+     * pair is 2 x 3HW floats, 72 MiB here). */
+    const int budget = least_mib(&job);
     job.lbfgs_history = 4;
-    ck_assert_uint_gt(least_bytes(&job), (size_t)budget << 20);
+    ck_assert_int_gt(least_mib(&job), budget);
     job.lbfgs_history = 10;
     nst_memory_plan p;
     ck_assert_int_eq(nst_memory_plan_make(&job, budget, 0, &p), -1);
@@ -294,19 +297,20 @@ START_TEST(plan_refusal_names_what_fits)
     ck_assert_ptr_nonnull(strstr(nst_failure_reason(),
                                  "L-BFGS's 10 pairs take 720 MiB of it: "
                                  "--lbfgs-history 3 fits, or --optimizer adam"));
-    /* Above Adam's least but below history 1's: Adam alone. */
+    /* Where Adam fits but not history 1: Adam alone. */
     job.optimizer = NST_OPTIMIZER_ADAM;
-    const int adam_budget = mib_above(least_bytes(&job));
+    const int adam_budget = least_mib(&job);
     job.optimizer = NST_OPTIMIZER_LBFGS;
     job.lbfgs_history = 1;
-    ck_assert_uint_gt(least_bytes(&job), (size_t)adam_budget << 20);
+    ck_assert_int_gt(least_mib(&job), adam_budget);
     job.lbfgs_history = 10;
     ck_assert_int_eq(nst_memory_plan_make(&job, adam_budget, 0, &p), -1);
     ck_assert_ptr_nonnull(strstr(nst_failure_reason(),
                                  "L-BFGS's 10 pairs take 720 MiB of it: "
                                  "--optimizer adam fits"));
-    /* Below Adam's least: nothing to suggest. */
-    ck_assert_int_eq(nst_memory_plan_make(&job, adam_budget - 2, 0, &p), -1);
+    /* Below Adam's least: the plan's refusal, nothing to suggest. */
+    ck_assert_int_eq(nst_memory_plan_make(&job, adam_budget - 1, 0, &p), -1);
+    ck_assert_ptr_nonnull(strstr(nst_failure_reason(), "needs at least"));
     ck_assert_ptr_null(strstr(nst_failure_reason(), "L-BFGS"));
     nst_vgg_free(&net);
 }
