@@ -192,13 +192,11 @@ int nst_memory_plan_make(const nst_memory_job *job, int budget_mib,
     if (p->total == SIZE_MAX)
         return nst_fail("a %dx%d image is too large to address", job->w,
                         job->h);
-    const nst_memory_plan need = *p;
     char hint[160];
     optimiser_hint(job, budget, forced_tile, hint, sizeof hint);
-    *p = need;
     return nst_fail("a %dx%d run needs at least %d MiB (tiles of %d pixels), "
                     "more than --max-memory %d%s",
-                    job->w, job->h, mib_up(need.total), need.tile, budget_mib,
+                    job->w, job->h, mib_up(p->total), p->tile, budget_mib,
                     hint);
 }
 
